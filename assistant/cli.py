@@ -1,0 +1,110 @@
+"""Command line: text mode, voice mode, the flow diagram, and device listing."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from assistant.clock import make_clock
+from assistant.dialog import DialogMachine
+from assistant.dialog_data import DEFAULT_DIALOG_DIR, DialogError, Dialogs, load_dialogs
+from assistant.session import Session
+from assistant.text_voice import TextVoice
+from assistant.transcript import Transcript
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def emergency_number(value: str) -> str:
+    if not re.fullmatch(r"\+?\d{2,6}", value.strip()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a phone number such as 911 or 112")
+    return value.strip()
+
+
+def time_scale(value: str) -> float:
+    scale = float(value)
+    if scale < 0:
+        raise argparse.ArgumentTypeError("the time scale cannot be negative")
+    return scale
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run.py",
+        description="Offline voice assistant for leg weakness: a symptom check with call-911 "
+        "guidance, and a timed seated-exercise routine. Guidance only, never a diagnosis.",
+    )
+    mode = parser.add_argument_group("mode")
+    mode.add_argument("--text", action="store_true", help="type answers instead of speaking")
+    mode.add_argument("--diagram", metavar="PATH", help="draw the dialog flow (.png/.svg/.pdf/.dot) and exit")
+    mode.add_argument("--list-devices", action="store_true", help="list audio devices and exit")
+    mode.add_argument("--once", action="store_true", help="voice mode: one session, then exit")
+    session = parser.add_argument_group("session")
+    session.add_argument("--time-scale", type=time_scale, default=1.0, metavar="X",
+                         help="multiply every wait (1 real time, 0 no waiting)")
+    session.add_argument("--emergency-number", type=emergency_number, default="911", metavar="N")
+    session.add_argument("--transcript", metavar="PATH", help="write the session as JSON lines")
+    session.add_argument("--dialogs", metavar="DIR", default=str(DEFAULT_DIALOG_DIR),
+                         help="folder of dialog files")
+    voice = parser.add_argument_group("voice")
+    voice.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), default="auto")
+    voice.add_argument("--model", metavar="PATH", help="Vosk model folder")
+    voice.add_argument("--input-device", metavar="NAME|INDEX")
+    voice.add_argument("--output-device", metavar="NAME|INDEX")
+    voice.add_argument("--rate", type=int, metavar="WPM", help="speaking rate (default about 150)")
+    voice.add_argument("--volume", type=float, metavar="0..1", help="speaking volume")
+    voice.add_argument("--voice", metavar="ID", help="synthesizer voice")
+    voice.add_argument("--wake-phrase", default="hello helper", metavar="PHRASE")
+    voice.add_argument("--reply-pause", type=float, default=None, metavar="SECONDS",
+                       help="pause before replying (pacing for older listeners)")
+    return parser
+
+
+def load_or_explain(folder: str) -> Dialogs | None:
+    try:
+        return load_dialogs(folder)
+    except DialogError as exc:
+        print("The assistant cannot start: a dialog file has a problem.\n" + str(exc),
+              file=sys.stderr, flush=True)
+        return None
+
+
+def run_text(args: argparse.Namespace, dialogs: Dialogs) -> int:
+    clock = make_clock(args.time_scale)
+    transcript = Transcript.to_file(args.transcript, clock)
+    try:
+        machine = DialogMachine(dialogs, args.emergency_number)
+        Session(machine, TextVoice(clock), clock, transcript).run()
+    except KeyboardInterrupt:
+        print("\nAssistant: Goodbye.", flush=True)
+    finally:
+        transcript.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list_devices:
+        from assistant.audio import list_devices
+
+        print(list_devices())
+        return 0
+    dialogs = load_or_explain(args.dialogs)
+    if dialogs is None:
+        return 2
+    if args.diagram:
+        from assistant.diagram import draw_dialog
+
+        print(f"Wrote {draw_dialog(dialogs, args.diagram, args.emergency_number)}")
+        return 0
+    if args.text:
+        return run_text(args, dialogs)
+    from assistant.voice_mode import run_voice
+
+    return run_voice(args, dialogs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

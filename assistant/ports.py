@@ -1,0 +1,72 @@
+"""The narrow interfaces between the pure dialog core and the outside world.
+
+The core never speaks, listens, sleeps or prints: the session driver asks
+these adapters to, so text mode, voice mode and tests share one core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the user said, as the recognizer (or keyboard) gave it."""
+
+    text: str
+    confidence: float | None = None  # None: typed text, no doubt about it
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """When a prompt's audio really started and ended (clock seconds), and what cut it short."""
+
+    started: float
+    ended: float
+    interrupted_by: Heard | None = None
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What may be said now: every phrase the core understands in this state.
+
+    Recognizers limit themselves to these phrases (grammar, keyword list) and
+    end a turn early once one of them has been said completely.
+    """
+
+    phrases: tuple[str, ...]
+    interrupt_phrases: tuple[str, ...] = field(default=())  # barge-in while speaking
+
+
+@dataclass(frozen=True)
+class VoiceChange:
+    """A live change to how prompts are spoken ("slower", "louder")."""
+
+    rate_steps: int = 0
+    volume_steps: int = 0
+
+
+class Clock(Protocol):
+    """Time as the session sees it; a fake one makes tests instant."""
+
+    def now(self) -> float: ...
+
+    def sleep_until(self, deadline: float) -> None: ...
+
+
+class Voice(Protocol):
+    """Speaking and listening: typed text, or real audio devices."""
+
+    # False when answers cannot arrive during the routine's timed waits (piped text).
+    hears_during_waits: bool
+
+    def say(self, text: str, interruptible_by: Vocabulary | None = None) -> Spoken:
+        """Speak `text`; `interrupted_by` says what cut it short (barge-in), if anything."""
+        ...
+
+    def listen(self, vocabulary: Vocabulary, until: float) -> Heard | None:
+        """Wait for an answer until the clock reaches `until`; None means silence."""
+        ...
+
+    def change_voice(self, change: VoiceChange) -> None: ...

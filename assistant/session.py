@@ -1,0 +1,78 @@
+"""One conversation: the pure dialog machine wired to a voice, a clock and a transcript.
+
+This is the only loop. It also keeps the promise that a failure inside the
+core never leaves a person in silence: the fallback message is spoken and
+the session ends with the error on record.
+"""
+
+from __future__ import annotations
+
+from assistant.dialog import DialogMachine, Turn
+from assistant.ports import Clock, Heard, Voice
+from assistant.transcript import Error, Listen, Say, Transcript
+
+MAX_TURNS = 5000  # far beyond any real session; a guard against a loop in the data
+
+
+class Session:
+    def __init__(self, machine: DialogMachine, voice: Voice, clock: Clock,
+                 transcript: Transcript) -> None:
+        self.machine = machine
+        self.voice = voice
+        self.clock = clock
+        self.transcript = transcript
+
+    def run(self) -> str | None:
+        """Hold the whole conversation; return the disposition reached (or None)."""
+        try:
+            turn = self.machine.start(self.clock.now())
+            for _ in range(MAX_TURNS):
+                interruption = self._deliver(turn)
+                if turn.listening is None:
+                    return self.machine.disposition
+                heard = interruption or self._listen(turn)
+                now = self.clock.now()
+                turn = self.machine.hear(heard, now) if heard else self.machine.time_up(now)
+            raise RuntimeError(f"the dialog did not end after {MAX_TURNS} turns")
+        except Exception as exc:  # noqa: BLE001 - the user must never be left in silence
+            self._fail(exc)
+            return self.machine.disposition
+
+    def _deliver(self, turn: Turn) -> Heard | None:
+        for event in turn.events:
+            self.transcript.write(event)
+        for change in turn.voice_changes:
+            self.voice.change_voice(change)
+        interrupt = turn.listening.vocabulary if turn.listening else None
+        for text in turn.says:
+            spoken = self.voice.say(text, interrupt)
+            heard = spoken.interrupted_by
+            self.transcript.write(Say(
+                text, self.transcript.since_start(spoken.started),
+                self.transcript.since_start(spoken.ended), heard.text if heard else None,
+            ))
+            if heard is not None:
+                return heard
+        return None
+
+    def _listen(self, turn: Turn) -> Heard | None:
+        listening = turn.listening
+        assert listening is not None
+        if listening.timed and not self.voice.hears_during_waits:
+            self.clock.sleep_until(listening.until)
+            return None
+        self.transcript.write(Listen(list(listening.intents), self.transcript.since_start(listening.until)))
+        return self.voice.listen(listening.vocabulary, listening.until)
+
+    def _fail(self, exc: Exception) -> None:
+        self.transcript.write(Error(f"{type(exc).__name__}: {exc}"))
+        fallback = self.machine.model.fill(self.machine.d.phrases.prompts.error_fallback.text)
+        try:
+            spoken = self.voice.say(fallback)
+            self.transcript.write(Say(fallback, self.transcript.since_start(spoken.started),
+                                      self.transcript.since_start(spoken.ended)))
+        except Exception as voice_exc:  # noqa: BLE001
+            self.transcript.write(Error(f"could not speak the fallback: {voice_exc}"))
+            print(fallback, flush=True)
+
+
