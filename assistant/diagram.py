@@ -24,7 +24,8 @@ EMERGENCY_NODE = {"style": "filled", "fillcolor": "#ffd6d6", "color": "red", "pe
                   "shape": "doubleoctagon"}
 NOTE = ("At every question: 'emergency' or a chest-pain report goes to the call-911 guidance; "
         "'help' asks 'Is this an emergency?' (yes, silence or unclear: call-911 guidance); "
-        "'stop' ends politely; 'repeat', 'slower', 'louder' keep the state.")
+        "'stop' ends politely; 'repeat', 'slower', 'louder' keep the state. "
+        "An unclear or missing answer is asked again once in simpler words before its route.")
 
 
 def draw_dialog(dialogs: Dialogs, path: str | Path, emergency_number: str = "911") -> Path:
@@ -42,12 +43,14 @@ def draw_dialog(dialogs: Dialogs, path: str | Path, emergency_number: str = "911
     graph.reset_styling()
     for event in machine.events.values():
         for source, transitions in event.transitions.items():
-            for transition in transitions:
-                if transition.dest == "emergency":
-                    graph.custom_styles["edge"][source]["emergency"] = "emergency"
+            # Asking again keeps the state; drawn, those loops would bury the triage.
+            transitions[:] = [t for t in transitions if t.dest is not None]
+            if any(t.dest == "emergency" for t in transitions):
+                graph.custom_styles["edge"][source]["emergency"] = "emergency"
+    machine._needs_update = True  # the markup behind the picture is cached
     graph.custom_styles["node"]["emergency"] = "emergency"
     picture = graph.get_graph()
-    picture.attr(label=NOTE, labelloc="b", fontsize="12")
+    picture.attr(label=NOTE, labelloc="b", fontsize="12", rankdir="TB")
     suffix = target.suffix.lstrip(".") or "png"
     if suffix == "dot":
         target.write_text(picture.source, encoding="utf-8")

@@ -18,7 +18,7 @@ from transitions.extensions.nesting import NestedState
 
 from assistant.dialog_data import DISPOSITION_RANK, Dialogs, Message, Question
 from assistant.ports import Heard, Vocabulary, VoiceChange
-from assistant.routine_plan import Beat, exercise_names, plan_routine, planned_seconds
+from assistant.routine_plan import Beat, plan_routine, planned_seconds
 from assistant.transcript import Event, Exercise, HeardEvent, Outcome, StateEvent, Timing
 from assistant.understanding import UNCLEAR, PhraseBook, normalize, spoken_number
 
@@ -102,11 +102,9 @@ class DialogModel:
     # --- saying things -------------------------------------------------------------
 
     def fill(self, text: str, **extra: str) -> str:
-        values = {
-            "emergency_number": self.emergency_number,
-            "routine_minutes": str(self.routine_minutes()),
-            **extra,
-        }
+        values = {"emergency_number": self.emergency_number, **extra}
+        if "{routine_minutes}" in text:  # planning the routine for every line said is wasteful
+            values["routine_minutes"] = str(self.routine_minutes())
         return text.format_map(_Blank(values))
 
     def say(self, *texts: str, prompt: bool = False, **extra: str) -> None:
@@ -131,7 +129,8 @@ class DialogModel:
         self.timed = False
 
     def options_for(self, kind: str) -> str:
-        return self.fill(self.d.phrases.prompts.options, options=getattr(self.d.phrases.options, kind))
+        options = getattr(self.d.phrases.options, kind)
+        return self.fill(self.d.phrases.prompts.options, options=options)
 
     # --- questions ------------------------------------------------------------------
 
@@ -232,7 +231,7 @@ class DialogModel:
     def emit_beat(self) -> None:
         beat = self.beats[self.cursor]
         self.say(beat.text)
-        if beat.kind == "say" and beat.exercise and beat.rep is None:
+        if beat.kind in ("say", "rest"):  # "repeat" says the instruction, not a count
             self.last_prompt = [beat.text]
         if beat.kind in ("rep", "hold"):
             self.record(Exercise(beat.exercise, beat.side, beat.set, beat.rep, beat.of,
@@ -304,21 +303,26 @@ class DialogModel:
     def may_remind_paused(self) -> bool:
         return self.reminders < self.d.routine.paused.reminders
 
-    def summarize(self, stopped: bool) -> None:
+    def summarize(self, stopped: bool, closing: bool = True) -> None:
         summary = self.d.routine.summary
-        done = _spoken_list(self.completed)
         if not self.completed:
             self.say(summary.nothing)
         else:
-            self.say(summary.stopped if stopped else summary.done, done=done)
+            self.say(summary.stopped if stopped else summary.done,
+                     done=_spoken_list(self.completed))
         if self.skipped and not stopped:
             self.say(summary.skipped, skipped=_spoken_list(self.skipped))
-        if self.completed:
+        if self.completed and closing:
             self.say(summary.closing)
 
     def stop_routine(self) -> None:
         if self.routine_started:
             self.summarize(stopped=True)
+
+    def stop_routine_for_safety(self) -> None:
+        """Stopped for a warning sign: no "try these twice a week" after "see your doctor first"."""
+        if self.routine_started:
+            self.summarize(stopped=True, closing=False)
 
     def change_pace(self, command: str) -> None:
         pace = self.d.routine.pace
@@ -426,9 +430,10 @@ class DialogMachine:
         return question_state(destination, setup)
 
     def _add_transitions(self, with_global_commands: bool) -> None:
-        m, model, prompts = self.machine, self.model, self.d.phrases.prompts
+        m, model = self.machine, self.model
         first = question_state(self.d.check.start)
-        m.add_transition("begin", "start", first, before=partial(model.say, *self.d.check.greeting.say))
+        m.add_transition("begin", "start", first,
+                         before=partial(model.say, *self.d.check.greeting.say))
 
         for setup, nodes in ((False, self.d.check.nodes), (True, self.d.routine.setup)):
             order = list(nodes)
@@ -439,15 +444,16 @@ class DialogMachine:
                     m.add_transition("proceed", here, target(node.then))
                     continue
                 self._add_answers(here, node, target)
-        self._add_help()
         self._add_emergency()
         self._add_routine()
         if with_global_commands:
+            self._add_help()
             self._add_global_commands()
 
     def _is_outcome(self, destination: str) -> bool:
         node = self.d.check.nodes.get(destination)
-        return destination == "emergency" or (isinstance(node, Message) and node.outcome is not None)
+        is_outcome = isinstance(node, Message) and node.outcome is not None
+        return destination == "emergency" or is_outcome
 
     def _add_answers(self, here: str, node: Question, target: Callable[[str], str]) -> None:
         """yes / no, then unclear and silence: ask again in simpler words, then the safe route."""
@@ -469,7 +475,8 @@ class DialogMachine:
                              after=partial(model.reask, lead, node.simpler, "question"))
             route(trigger, node.if_unclear, prompts.because_unclear)
         m.add_transition("silence", here, None, conditions=model.may_reask,
-                         after=partial(model.reask, prompts.reask_silence, node.simpler, "question"))
+                         after=partial(model.reask, prompts.reask_silence, node.simpler,
+                                       "question"))
         route("silence", node.if_no_answer, prompts.because_no_answer)
 
     def _add_help(self) -> None:
@@ -486,7 +493,8 @@ class DialogMachine:
 
     def _add_emergency(self) -> None:
         m, model = self.machine, self.model
-        for trigger in ("repeat", "emergency", "help"):
+        # A new warning sign while waiting for the ambulance: the steps again, never silence.
+        for trigger in ("repeat", "emergency", "help", *self.emergency_signs):
             m.add_transition(trigger, "emergency", None, after=model.say_guidance)
         m.add_transition("unclear", "emergency", None, after=model.remind_emergency)
         m.add_transition("silence", "emergency", None, conditions=model.may_remind_emergency,
@@ -499,32 +507,40 @@ class DialogMachine:
         m.add_transition("check", RUNNING, CHECK_IN)
         m.add_transition("finished", RUNNING, "goodbye", before=partial(model.summarize, False))
         m.add_transition("pause", RUNNING, PAUSED)
-        m.add_transition("skip", RUNNING, None, before=partial(model.say, "Skipping."), after=model.skip_part)
+        m.add_transition("skip", RUNNING, None, before=partial(model.say, "Skipping."),
+                         after=model.skip_part)
         m.add_transition("resume", PAUSED, RUNNING, before=partial(model.say, "Let's carry on."),
                          after=model.resume_beats)
         m.add_transition("skip", PAUSED, RUNNING, before=partial(model.say, "Skipping."),
                          after=model.skip_part)
+        m.add_transition("unclear", PAUSED, None,
+                         after=partial(model.say, routine.paused.reminder))
         m.add_transition("silence", PAUSED, None, conditions=model.may_remind_paused,
                          after=model.remind_paused)
         m.add_transition("silence", PAUSED, "goodbye", before=model.stop_routine)
-        m.add_transition("no", CHECK_IN, RUNNING, before=model.passed_check_in, after=model.resume_beats)
+        m.add_transition("no", CHECK_IN, RUNNING, before=model.passed_check_in,
+                         after=model.resume_beats)
         m.add_transition("yes", CHECK_IN, WHICH)
         unclear = routine.check_in.unclear
         for state in (CHECK_IN, WHICH):
-            for trigger in ("unclear", "unsure", "silence") + (("yes", "no") if state == WHICH else ()):
-                lead = self.d.phrases.prompts.reask_silence if trigger == "silence" else self.d.phrases.prompts.reask_unclear
+            answers = ("yes", "no") if state == WHICH else ()
+            for trigger in ("unclear", "unsure", "silence", *answers):
+                prompts = self.d.phrases.prompts
+                lead = prompts.reask_silence if trigger == "silence" else prompts.reask_unclear
                 simpler = routine.check_in.simpler if state == CHECK_IN else routine.check_in.which
                 m.add_transition(trigger, state, None, conditions=model.may_reask,
                                  after=partial(model.reask, lead, simpler, "check_in"))
                 m.add_transition(trigger, state, "goodbye",
-                                 before=[model.stop_routine, partial(model.enter_message, unclear,
-                                                                     "no clear answer to the safety check-in")])
+                                 before=[partial(model.enter_message, unclear,
+                                                 "no clear answer to the safety check-in"),
+                                         model.stop_routine_for_safety])
         for sign_name, sign in self.signs.items():
             for state in (RUNNING, PAUSED, CHECK_IN, WHICH):
                 m.add_transition(
                     sign_name, state, sign.then,
-                    before=[partial(model.enter_message, sign, f"reported {sign_name.replace('_', ' ')} during the routine"),
-                            *([] if sign.then == "emergency" else [model.stop_routine])],
+                    before=[partial(model.enter_message, sign,
+                                    f"reported {sign_name.replace('_', ' ')} during the routine"),
+                            *([] if sign.then == "emergency" else [model.stop_routine_for_safety])],
                 )
 
     def _add_global_commands(self) -> None:
@@ -534,8 +550,9 @@ class DialogMachine:
             sign = self.signs[sign_name]
             for state in listening:
                 if state not in (RUNNING, PAUSED, CHECK_IN, WHICH, "emergency"):
+                    reason = f"reported {sign_name.replace('_', ' ')}"
                     m.add_transition(sign_name, state, "emergency",
-                                     before=partial(model.enter_message, sign, f"reported {sign_name.replace('_', ' ')}"))
+                                     before=partial(model.enter_message, sign, reason))
         reported = partial(setattr, model, "reason", "you asked for emergency help")
         for state in listening:
             if state == "emergency":
@@ -549,14 +566,16 @@ class DialogMachine:
             for command in VOICE_CHANGES:
                 m.add_transition(command, state, None, after=partial(self._voice_change, command))
         m.add_transition("stop", "emergency", "goodbye")
-        m.add_transition("what_can_i_say", "emergency", None, after=partial(self._options, "emergency"))
+        m.add_transition("what_can_i_say", "emergency", None,
+                         after=partial(self._options, "emergency"))
         for command in VOICE_CHANGES:
             m.add_transition(command, "emergency", None, after=partial(self._voice_change, command))
 
     def _listening_states(self) -> list[str]:
-        names = [question_state(n) for n, node in self.d.check.nodes.items() if isinstance(node, Question)]
+        names = [question_state(n) for n, node in self.d.check.nodes.items()
+                 if isinstance(node, Question)]
         names += [question_state(n, True) for n in self.d.routine.setup]
-        return names + ["help", "emergency", RUNNING, PAUSED, CHECK_IN, WHICH]
+        return [*names, "help", "emergency", RUNNING, PAUSED, CHECK_IN, WHICH]
 
     # --- commands that keep the state ------------------------------------------------------
 
@@ -610,21 +629,23 @@ class DialogMachine:
             return base
         signs = tuple(self.signs)
         if kind == "routine":
-            return GLOBAL + ("pause", "skip") + signs
+            return (*GLOBAL, "pause", "skip", *signs)
         if kind == "paused":
-            return GLOBAL + ("resume", "skip") + signs
+            return (*GLOBAL, "resume", "skip", *signs)
         return ANSWERS + GLOBAL + signs
 
     def _finish_turn(self, before_state: str) -> Turn:
         model = self.model
         turn = model.turn
-        if model.state != before_state:
-            turn.events.insert(0, StateEvent(model.state))
+        if model.state != before_state:  # after what was heard: the cause comes first
+            heard_first = bool(turn.events) and isinstance(turn.events[0], HeardEvent)
+            turn.events.insert(1 if heard_first else 0, StateEvent(model.state))
         if model.state != "goodbye":
             intents = self.intents()
             phrases = self.book.phrases_for(intents)
             interrupt = self.book.phrases_for(BARGE_IN + self.emergency_signs)
-            turn.listening = Listening(intents, Vocabulary(phrases, interrupt), model.until, model.timed)
+            turn.listening = Listening(intents, Vocabulary(phrases, interrupt), model.until,
+                                       model.timed)
         model.turn = Turn()
         return turn
 
@@ -654,11 +675,15 @@ class DialogMachine:
         understood = self.book.understand(heard.text, intents)
         low = heard.confidence is not None and heard.confidence < self.min_confidence
         intent = UNCLEAR if low else understood.intent
-        event = HeardEvent(heard.text, heard.confidence, intent if not low else "unclear (low confidence)")
-        if self.model.timed and intent in ANSWERS + (UNCLEAR,):
+        understood_as = "unclear (low confidence)" if low else intent
+        event = HeardEvent(heard.text, heard.confidence, understood_as)
+        if self.model.timed and intent in (*ANSWERS, UNCLEAR):
             intent = "ignored"  # counting along, or talking to someone else: the beat goes on
             event = HeardEvent(heard.text, heard.confidence, "ignored")
         if not normalize(heard.text):
+            if self.model.timed:  # a cough during a beat: the beat keeps its deadline
+                ignored = HeardEvent(heard.text, heard.confidence, "ignored")
+                return self._run(now, "ignored", ignored)
             return self.time_up(now)
         return self._run(now, intent, event)
 

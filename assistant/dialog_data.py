@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -62,15 +63,13 @@ def _check_source(value: str) -> str:
     return value
 
 
-Source = Annotated[Text, Field(description="brief §N or seed NNN")]
+Source = Annotated[Text, AfterValidator(_check_source), Field(description="brief §N or seed NNN")]
 
 
 class Sourced(Strict):
     text: Text
     simpler: Text | None = None
     source: Source
-
-    _source = field_validator("source")(_check_source)
 
 
 class Reworded(Strict):
@@ -88,8 +87,6 @@ class Question(Strict):
     if_unclear: Text
     if_no_answer: Text
 
-    _source = field_validator("source")(_check_source)
-
 
 class Message(Strict):
     say: list[Text] = Field(min_length=1)
@@ -97,11 +94,14 @@ class Message(Strict):
     outcome: Disposition | None = None
     then: Text
 
-    _source = field_validator("source")(_check_source)
+
+QUESTION_ONLY_KEYS = frozenset({"ask", "simpler", "topic", "if_yes", "if_no", "if_unclear",
+                                "if_no_answer"})
 
 
 def _node_kind(value: Any) -> str:
-    return "question" if isinstance(value, dict) and "ask" in value else "message"
+    """A node with any question key is a question: without its `ask`, it says 'ask' is missing."""
+    return "question" if isinstance(value, dict) and QUESTION_ONLY_KEYS & set(value) else "message"
 
 
 Node = Annotated[
@@ -172,8 +172,6 @@ class Greeting(Strict):
     say: list[Text] = Field(min_length=1)
     source: Source
 
-    _source = field_validator("source")(_check_source)
-
 
 class SymptomCheck(Strict):
     greeting: Greeting
@@ -189,8 +187,6 @@ class EmergencyGuidance(Strict):
     reminder: Text
     reminders: int = Field(ge=0, le=10)
 
-    _source = field_validator("source")(_check_source)
-
 
 class EmergencyFile(Strict):
     emergency: EmergencyGuidance
@@ -205,8 +201,6 @@ class Phase(Strict):
     name: Text
     source: Source
     steps: list[TimedStep] = Field(min_length=1)
-
-    _source = field_validator("source")(_check_source)
 
 
 class ExercisePlan(Strict):
@@ -225,8 +219,6 @@ class ExercisePlan(Strict):
     set_rest_seconds: float = Field(default=0, ge=0)
     rest_seconds: float = Field(ge=0)
 
-    _source = field_validator("source")(_check_source)
-
 
 class Pace(Strict):
     say_seconds_per_word: float = Field(gt=0)
@@ -244,8 +236,6 @@ class CheckIn(Strict):
     good: Text
     source: Source
     unclear: Message
-
-    _source = field_validator("source")(_check_source)
 
 
 class Summary(Strict):
@@ -320,16 +310,41 @@ def _parse(path: Path) -> tuple[Any, yaml.Node | None]:
         raise DialogError(f"{path}: file is missing") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DialogError(f"{path}: cannot be read ({exc})") from None
+    loader = _ClinicianLoader(text)  # a SafeLoader subclass
     try:
-        tree = yaml.compose(text, Loader=_ClinicianLoader)
-        data = yaml.load(text, Loader=_ClinicianLoader)  # noqa: S506 - safe loader subclass
+        tree = loader.get_single_node()  # composed once: the lines, then the data from it
+        data = loader.construct_document(tree) if tree is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise DialogError(f"{path}{where}: not valid YAML: {exc.problem}") from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise DialogError(f"{path}: expected a mapping of keys at the top level")
+    duplicates = _duplicate_keys(tree)
+    if duplicates:
+        raise DialogError("\n".join(
+            f"{path}, line {key.start_mark.line + 1}: '{key.value}' is written twice "
+            "(the second would silently replace the first)" for key in duplicates
+        ))
     return data, tree
+
+
+def _duplicate_keys(node: yaml.Node | None) -> list[yaml.Node]:
+    """A copied question left with the same name would hide the first one: find such keys."""
+    found: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if key.value in seen:
+                found.append(key)
+            seen.add(key.value)
+            found += _duplicate_keys(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found += _duplicate_keys(item)
+    return found
 
 
 def _line_of(tree: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -344,10 +359,11 @@ def _line_of(tree: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
                 continue  # a discriminator tag or a missing key: stay on the parent
             line = key.start_mark.line + 1 if key is not None else line
             node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part < len(node.value):
-                node = node.value[part]
-                line = node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(
+            node.value
+        ):
+            node = node.value[part]
+            line = node.start_mark.line + 1
     return line
 
 
@@ -365,8 +381,11 @@ def _describe(error: dict[str, Any]) -> str:
     return message
 
 
-def _validate(model: type[M], path: Path) -> tuple[M, yaml.Node | None]:
-    data, tree = _parse(path)
+Parsed = dict[Path, tuple[Any, yaml.Node | None]]
+
+
+def _validate(model: type[M], path: Path, parsed: Parsed) -> tuple[M, yaml.Node | None]:
+    data, tree = parsed[path] = _parse(path)
     try:
         return model.model_validate(data), tree
     except ValidationError as exc:
@@ -429,57 +448,79 @@ def _check_destinations(
                 )
 
 
-def _check_phrase_clashes(dialogs: Dialogs, problems: _Problems, path: Path, tree: Any) -> None:
+def _check_phrase_clashes(
+    dialogs: Dialogs, problems: _Problems, files: dict[str, tuple[Path, Any]]
+) -> None:
+    """Answers, commands and the routine's stop signs: one phrase, one meaning, across files."""
     from assistant.understanding import normalize  # local: understanding imports this module
 
-    owner: dict[str, str] = {}
-    groups: list[tuple[str, str, list[str]]] = [
-        ("answers", k, v) for k, v in dialogs.phrases.answers.items()
-    ] + [("commands", k, v) for k, v in dialogs.phrases.commands.items()]
-    for section, name, phrases in groups:
+    owner: dict[str, tuple[str, str]] = {}  # words -> (meaning, where it was first written)
+    groups: list[tuple[str, tuple[str, ...], list[str]]] = [
+        ("phrases.yaml", ("answers", k), v) for k, v in dialogs.phrases.answers.items()
+    ] + [("phrases.yaml", ("commands", k), v) for k, v in dialogs.phrases.commands.items()] + [
+        ("routine.yaml", ("stop_signs", k, "phrases"), s.phrases)
+        for k, s in dialogs.routine.stop_signs.items()
+    ]
+    for file, loc, phrases in groups:
+        name = loc[1]
         for i, phrase in enumerate(phrases):
             key = normalize(phrase.replace("{emergency_number}", "911"))
-            if key in owner and owner[key] != name:
+            if key in owner and owner[key][0] != name:
+                meaning, where = owner[key]
                 problems.add(
-                    path, tree, (section, name, i),
-                    f"phrase '{phrase}' also means '{owner[key]}': one phrase, one meaning",
+                    *files[file], (*loc, i),
+                    f"phrase '{phrase}' for '{name}' already means '{meaning}' ({where}): "
+                    "one phrase, one meaning",
                 )
-            owner.setdefault(key, name)
+            path, tree = files[file]
+            owner.setdefault(key, (name, f"{path.name}, line {_line_of(tree, (*loc, i))}"))
 
 
 def load_dialogs(directory: str | Path = DEFAULT_DIALOG_DIR) -> Dialogs:
     """Load and fully validate the dialog files, or raise DialogError saying what is wrong."""
     folder = Path(directory)
     paths = {name: folder / name for name in DIALOG_FILES}
-    phrases, phrases_tree = _validate(Phrases, paths["phrases.yaml"])
-    check, check_tree = _validate(SymptomCheck, paths["symptom_check.yaml"])
-    emergency, _ = _validate(EmergencyFile, paths["emergency.yaml"])
-    routine, routine_tree = _validate(RoutineFile, paths["routine.yaml"])
+    parsed: Parsed = {}
+    phrases, phrases_tree = _validate(Phrases, paths["phrases.yaml"], parsed)
+    check, check_tree = _validate(SymptomCheck, paths["symptom_check.yaml"], parsed)
+    emergency, _ = _validate(EmergencyFile, paths["emergency.yaml"], parsed)
+    routine, routine_tree = _validate(RoutineFile, paths["routine.yaml"], parsed)
     dialogs = Dialogs(phrases, check, emergency.emergency, routine, folder)
 
     problems = _Problems()
     check_path, routine_path = paths["symptom_check.yaml"], paths["routine.yaml"]
-    known = set(check.nodes) | {"start"}
     clash = set(check.nodes) & set(routine.setup)
     for name in sorted(clash):
-        problems.add(routine_path, routine_tree, ("setup", name), "name already used in symptom_check.yaml")
-    for name in set(check.nodes) | set(routine.setup):
-        if name in SPECIAL_DESTINATIONS:
-            problems.add(check_path, check_tree, ("nodes", name), "name is reserved")
+        problems.add(routine_path, routine_tree, ("setup", name),
+                     "name already used in symptom_check.yaml")
+    for name in sorted(set(check.nodes) & set(SPECIAL_DESTINATIONS)):
+        problems.add(check_path, check_tree, ("nodes", name), "name is reserved")
+    for name in sorted(set(routine.setup) & {*SPECIAL_DESTINATIONS, "start"}):
+        problems.add(routine_path, routine_tree, ("setup", name), "name is reserved")
     if check.start not in check.nodes:
         problems.add(check_path, check_tree, ("start",), f"'{check.start}' is not a node below")
-    _check_destinations(dict(check.nodes), set(check.nodes), check_path, check_tree, problems, "nodes")
+    _check_destinations(
+        dict(check.nodes), set(check.nodes), check_path, check_tree, problems, "nodes"
+    )
     _check_destinations(
         dict(routine.setup), set(routine.setup) | {"start"}, routine_path, routine_tree,
         problems, "setup",
     )
-    _check_phrase_clashes(dialogs, problems, paths["phrases.yaml"], phrases_tree)
+    _check_phrase_clashes(dialogs, problems, {
+        "phrases.yaml": (paths["phrases.yaml"], phrases_tree),
+        "routine.yaml": (routine_path, routine_tree),
+    })
     for path in paths.values():
-        data, tree = _parse(path)
+        data, tree = parsed[path]
         for loc, text in _walk_strings(data):
-            unknown = _placeholders(text) - PLACEHOLDERS if "{" in text else set()
+            try:
+                unknown = _placeholders(text) - PLACEHOLDERS
+            except ValueError as exc:  # "{emergency_number" without its closing brace
+                problems.add(path, tree, loc, f"broken placeholder: {exc}")
+                continue
             if unknown:
-                problems.add(path, tree, loc, f"unknown placeholder {{{', '.join(sorted(unknown))}}}")
+                names = ", ".join(sorted(unknown))
+                problems.add(path, tree, loc, f"unknown placeholder {{{names}}}")
     if problems.items:
         raise DialogError("\n".join(problems.items))
     return dialogs

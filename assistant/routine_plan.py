@@ -13,14 +13,26 @@ from assistant.dialog_data import ExercisePlan, Pace, Phase, RoutineFile
 
 BeatKind = Literal["say", "rep", "hold", "rest", "check_in"]
 NUMBER_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty"
-).split()
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+)
+TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 SIDE_NAMES = {"right": "Right leg.", "left": "Left leg.", "both": ""}
 
 
 def number_word(n: int) -> str:
-    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else str(n)
+    """Counts and rests are said in words: "thirty", not "30"."""
+    if 0 <= n < len(NUMBER_WORDS):
+        return NUMBER_WORDS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return TENS_WORDS[tens - 2] + (f"-{NUMBER_WORDS[ones]}" if ones else "")
+    return str(n)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,7 @@ def speaking_seconds(text: str, pace: Pace) -> float:
 
 def hold_marks(seconds: float) -> list[int]:
     """The seconds of a hold that are counted aloud: each one for short holds, then fives."""
-    total = int(round(seconds))
+    total = round(seconds)
     if total <= 5:
         return list(range(total, 0, -1))
     return [s for s in range(total, 0, -1) if s % 5 == 0 or s <= 3]
@@ -54,9 +66,11 @@ def _phase_beats(phase: Phase, group: int) -> list[Beat]:
     return [Beat("say", step.say, step.seconds, group, phase.name) for step in phase.steps]
 
 
-def _rep_beats(ex: ExercisePlan, group: int, side: str, set_no: int, rep: int, lead: str) -> list[Beat]:
+def _rep_beats(
+    ex: ExercisePlan, group: int, side: str, set_no: int, rep: int, lead: str
+) -> list[Beat]:
     rep_side = None if side == "both" else side
-    text = f"{lead}{number_word(rep).capitalize()}."
+    text = _sentence(f"{lead}{number_word(rep)}.")  # "One." or "Right, one."
     beats = [Beat("rep", text, ex.rep_seconds, group, ex.name, rep_side, set_no, rep, ex.reps)]
     if ex.hold_seconds:
         marks = hold_marks(ex.hold_seconds)
@@ -88,7 +102,7 @@ def _exercise_beats(ex: ExercisePlan, group: int, pace: Pace) -> list[Beat]:
         else:
             for side in ex.sides:
                 for variant in variants:
-                    cue = " ".join(part for part in (SIDE_NAMES[side], variant) if part)
+                    cue = " ".join(_sentence(part) for part in (SIDE_NAMES[side], variant) if part)
                     if cue:
                         beats.append(
                             Beat("say", cue, speaking_seconds(cue, pace), group, ex.name,

@@ -1,0 +1,150 @@
+"""Shared fixtures for the dialog core: the real dialogs (loaded once) and a conversation driver."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import pytest
+
+from assistant.dialog import DialogMachine, Turn
+from assistant.dialog_data import Dialogs, Message, Question, load_dialogs
+from assistant.ports import Heard
+from assistant.transcript import Event, Outcome
+
+Reply = str | None  # None: nothing was said before the deadline (time_up)
+
+
+@dataclass
+class Conversation:
+    """The dialog machine driven turn by turn, keeping every turn it returned."""
+
+    machine: DialogMachine
+    turns: list[Turn] = field(default_factory=list)
+    now: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.turns.append(self.machine.start(self.now))
+
+    @property
+    def last(self) -> Turn:
+        return self.turns[-1]
+
+    @property
+    def finished(self) -> bool:
+        return self.last.listening is None
+
+    @property
+    def state(self) -> str:
+        return self.machine.state
+
+    @property
+    def says(self) -> list[str]:
+        return [line for turn in self.turns for line in turn.says]
+
+    @property
+    def events(self) -> list[Event]:
+        return [event for turn in self.turns for event in turn.events]
+
+    @property
+    def outcomes(self) -> list[str]:
+        return [e.disposition for e in self.events if isinstance(e, Outcome)]
+
+    def reply(self, text: Reply, confidence: float | None = None) -> Turn:
+        """Say `text` halfway to the deadline (at most 1 s later), or let the deadline pass."""
+        listening = self.last.listening
+        assert listening is not None, "the session is already over"
+        if text is None:
+            self.now = max(self.now, listening.until)
+            turn = self.machine.time_up(self.now)
+        else:
+            self.now += min(1.0, max(0.0, (listening.until - self.now) / 2))
+            turn = self.machine.hear(Heard(text, confidence), self.now)
+        self.turns.append(turn)
+        return turn
+
+    def replies(self, texts: Iterable[Reply]) -> Conversation:
+        for text in texts:
+            self.reply(text)
+        return self
+
+    def answer_until(self, state: str, answer: Reply = "no", limit: int = 200) -> Conversation:
+        """Give the same answer to everything until the machine listens in `state`."""
+        for _ in range(limit):
+            if self.state == state and not self.finished:
+                return self
+            self.reply(answer)
+        raise AssertionError(f"never reached {state}; stuck in {self.state}")
+
+    def silence_until(self, state: str, limit: int = 3000) -> Conversation:
+        """Say nothing (the routine's beats run on) until the machine listens in `state`."""
+        return self.answer_until(state, None, limit)
+
+    def follow(self, answers: dict[str, str], state: str, limit: int = 200) -> Conversation:
+        """Answer each question by name from `answers` (else silence) until listening in `state`."""
+        for _ in range(limit):
+            if self.state == state and not self.finished:
+                return self
+            assert not self.finished, f"the session ended on the way to {state}"
+            self.reply(answers.get(self.state.rsplit(".", 1)[-1]))
+        raise AssertionError(f"never reached {state}; stuck in {self.state}")
+
+    def finish(self, limit: int = 3000) -> int:
+        """Say nothing until the session ends; return how many turns that took."""
+        for used in range(limit):
+            if self.finished:
+                return used
+            self.reply(None)
+        raise AssertionError(f"the session did not end after {limit} silences ({self.state})")
+
+
+Converse = Callable[..., Conversation]
+
+
+def path_to(dialogs: Dialogs, target: str) -> dict[str, str]:
+    """The shortest yes/no answers (no where possible) that lead to a question, or "running"."""
+    sections = [list(dialogs.check.nodes.items()), list(dialogs.routine.setup.items())]
+    nodes: dict[str, Question | Message] = dict(sections[0]) | dict(sections[1])
+
+    def resolve(destination: str, here: str) -> str:
+        if destination == "next":
+            order = next([name for name, _ in s] for s in sections if here in dict(s))
+            destination = order[order.index(here) + 1]
+        destination = {"routine": next(iter(dialogs.routine.setup)), "start": "running"}.get(
+            destination, destination)
+        node = nodes.get(destination)
+        return resolve(node.then, destination) if isinstance(node, Message) else destination
+
+    start = resolve(dialogs.check.start, dialogs.check.start)
+    paths: dict[str, dict[str, str]] = {start: {}}
+    queue = [start]
+    while queue:
+        here = queue.pop(0)
+        if here == target:
+            return paths[here]
+        node = nodes.get(here)
+        if not isinstance(node, Question):
+            continue
+        for answer, destination in (("no", node.if_no), ("yes", node.if_yes)):
+            there = resolve(destination, here)
+            if there not in paths:
+                paths[there] = paths[here] | {here: answer}
+                queue.append(there)
+    raise AssertionError(f"no yes/no path leads to {target}")
+
+
+@pytest.fixture(scope="session")
+def dialogs() -> Dialogs:
+    return load_dialogs()
+
+
+@pytest.fixture(scope="session")
+def converse(dialogs: Dialogs) -> Converse:
+    """converse(replies=(), emergency_number="911", min_confidence=0.0) -> Conversation."""
+
+    def start(replies: Iterable[Reply] = (), emergency_number: str = "911",
+              min_confidence: float = 0.0) -> Conversation:
+        machine = DialogMachine(dialogs, emergency_number, min_confidence=min_confidence)
+        return Conversation(machine).replies(replies)
+
+    return start
