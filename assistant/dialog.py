@@ -124,6 +124,15 @@ class DialogModel:
             self.reason = reason or self.reason
             self.record(Outcome(disposition, self.reason))
 
+    def listen_again(self) -> None:
+        """After "repeat" or "louder": a fresh wait, as long as this moment's usual one."""
+        if self.timed:
+            return  # a routine beat keeps its deadline
+        if self.state == PAUSED:
+            self.until = self.now + self.d.routine.paused.seconds
+        else:
+            self.wait_for_answer()
+
     def wait_for_answer(self, seconds: float | None = None) -> None:
         self.until = self.now + (seconds or self.d.phrases.listening.answer_seconds)
         self.timed = False
@@ -167,7 +176,7 @@ class DialogModel:
 
     def ask_help(self) -> None:
         self.attempts = 0
-        self.say(self.d.phrases.prompts.help_question.text, prompt=True)
+        self.say(self.d.phrases.prompts.help_question, prompt=True)
         self.wait_for_answer()
 
     def explain_help(self) -> None:
@@ -361,9 +370,10 @@ class DialogMachine:
         self.emergency_signs = tuple(n for n, s in self.signs.items() if s.then == "emergency")
         other_signs = tuple(n for n in self.signs if n not in self.emergency_signs)
         commands = {k: list(v) for k, v in dialogs.phrases.commands.items()}
+        # The configured number, and 911 too: people say the number they know.
         commands["emergency"] = [
-            p.replace("{emergency_number}", spoken_number(emergency_number))
-            for p in commands["emergency"]
+            p.replace("{emergency_number}", spoken_number(number))
+            for p in commands["emergency"] for number in dict.fromkeys((emergency_number, "911"))
         ]
         meanings: dict[str, list[str]] = {
             **{k: list(v) for k, v in dialogs.phrases.answers.items()},
@@ -377,6 +387,7 @@ class DialogMachine:
                       "pause", "resume", "skip"),
         )
         self.questions = dict(dialogs.question_nodes())
+        self._safety_words = ("emergency", "help", "stop", "pause", *self.signs)
         self.machine = machine_class(
             model=self.model, states=self._states(), initial="start", auto_transitions=False,
             queued=True, send_event=False, ignore_invalid_triggers=True, **machine_kwargs,
@@ -463,7 +474,7 @@ class DialogMachine:
             dest = target(destination)
             before: list[Any] = [partial(model.explain, because, node.topic)] if (
                 because and self._is_outcome(destination)) else []
-            if here.endswith(".can_stand") and trigger == "yes":
+            if trigger == "yes" and here == question_state("can_stand", True):
                 before.append(model.note_can_stand)
             after = [model.start_routine, model.beat_due] if dest == RUNNING else []
             m.add_transition(trigger, here, dest, before=before, after=after, **kwargs)
@@ -507,12 +518,11 @@ class DialogMachine:
         m.add_transition("check", RUNNING, CHECK_IN)
         m.add_transition("finished", RUNNING, "goodbye", before=partial(model.summarize, False))
         m.add_transition("pause", RUNNING, PAUSED)
-        m.add_transition("skip", RUNNING, None, before=partial(model.say, "Skipping."),
-                         after=model.skip_part)
-        m.add_transition("resume", PAUSED, RUNNING, before=partial(model.say, "Let's carry on."),
-                         after=model.resume_beats)
-        m.add_transition("skip", PAUSED, RUNNING, before=partial(model.say, "Skipping."),
-                         after=model.skip_part)
+        skipping, resuming = partial(model.say, routine.cues.skipping), partial(
+            model.say, routine.cues.resuming)
+        m.add_transition("skip", RUNNING, None, before=skipping, after=model.skip_part)
+        m.add_transition("resume", PAUSED, RUNNING, before=resuming, after=model.resume_beats)
+        m.add_transition("skip", PAUSED, RUNNING, before=skipping, after=model.skip_part)
         m.add_transition("unclear", PAUSED, None,
                          after=partial(model.say, routine.paused.reminder))
         m.add_transition("silence", PAUSED, None, conditions=model.may_remind_paused,
@@ -585,14 +595,12 @@ class DialogMachine:
             model.say(*model.last_prompt)
         else:
             model.say(self.d.phrases.prompts.repeat_nothing)
-        if not model.timed:
-            model.wait_for_answer()
+        model.listen_again()
 
     def _options(self, state: str) -> None:
         kind = self._kind(state)
         self.model.say(self.model.options_for(kind), self.d.phrases.prompts.always_options)
-        if not self.model.timed:
-            self.model.wait_for_answer()
+        self.model.listen_again()
 
     def _voice_change(self, command: str) -> None:
         model = self.model
@@ -601,7 +609,7 @@ class DialogMachine:
         model.say(getattr(self.d.phrases.prompts, command))
         if not model.timed:
             model.say(*model.last_prompt)
-            model.wait_for_answer()
+        model.listen_again()
 
     @staticmethod
     def _kind(state: str) -> str:
@@ -676,6 +684,9 @@ class DialogMachine:
         low = heard.confidence is not None and heard.confidence < self.min_confidence
         intent = UNCLEAR if low else understood.intent
         understood_as = "unclear (low confidence)" if low else intent
+        if low and self.model.timed and understood.intent in self._safety_words:
+            # Not sure, but it may have been "chest pain" or "stop": pause and ask, never ignore.
+            intent, understood_as = "pause", f"pause (unsure it was {understood.intent})"
         event = HeardEvent(heard.text, heard.confidence, understood_as)
         if self.model.timed and intent in (*ANSWERS, UNCLEAR):
             intent = "ignored"  # counting along, or talking to someone else: the beat goes on

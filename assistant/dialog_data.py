@@ -34,7 +34,10 @@ DISPOSITION_RANK = {"routine": 0, "urgent": 1, "emergency": 2}
 
 # Where a reply may lead besides another node.
 SPECIAL_DESTINATIONS = ("next", "emergency", "routine", "goodbye")
-PLACEHOLDERS = {"emergency_number", "routine_minutes", "options", "topic", "done", "skipped"}
+PLACEHOLDERS = {
+    "emergency_number", "routine_minutes", "options", "topic", "done", "skipped", "number",
+    "seconds",
+}
 ANSWERS = ("yes", "no", "unsure")
 COMMANDS = (
     "emergency", "help", "repeat", "slower", "faster", "louder", "softer",
@@ -70,11 +73,6 @@ class Sourced(Strict):
     text: Text
     simpler: Text | None = None
     source: Source
-
-
-class Reworded(Strict):
-    text: Text
-    simpler: Text
 
 
 class Question(Strict):
@@ -116,14 +114,13 @@ class Prompts(Strict):
     reask_silence: Text
     options: Text
     always_options: Text
-    help_question: Reworded
+    help_question: Text
     help_explain: Text
     repeat_nothing: Text
     slower: Text
     faster: Text
     louder: Text
     softer: Text
-    resume_not_paused: Text
     because_yes: Text
     because_unclear: Text
     because_no_answer: Text
@@ -218,6 +215,7 @@ class ExercisePlan(Strict):
     hold_seconds: float = Field(default=0, ge=0)
     set_rest_seconds: float = Field(default=0, ge=0)
     rest_seconds: float = Field(ge=0)
+    release: Text | None = None  # said after a hold instead of the usual "lower" cue
 
 
 class Pace(Strict):
@@ -258,8 +256,28 @@ class StopSign(Message):
     phrases: list[Text] = Field(min_length=1)
 
 
+class SideCues(Strict):
+    right: Text
+    left: Text
+
+
+class Cues(Strict):
+    """The short words of the routine, kept here so they can be reviewed and translated."""
+
+    side: SideCues
+    set: Text
+    hold: Text
+    count: Text
+    lower: Text
+    rest_between_sets: Text
+    rest: Text
+    skipping: Text
+    resuming: Text
+
+
 class RoutineFile(Strict):
     source: Source
+    cues: Cues
     setup: dict[str, Question] = Field(min_length=1)
     reminders: list[Sourced] = Field(default_factory=list)
     pace: Pace
@@ -489,6 +507,10 @@ def load_dialogs(directory: str | Path = DEFAULT_DIALOG_DIR) -> Dialogs:
 
     problems = _Problems()
     check_path, routine_path = paths["symptom_check.yaml"], paths["routine.yaml"]
+    for index, exercise in enumerate(routine.exercises):
+        if exercise.only_if and exercise.only_if not in routine.setup:
+            problems.add(routine_path, routine_tree, ("exercises", index, "only_if"),
+                         f"'{exercise.only_if}' is not a set-up question")
     clash = set(check.nodes) & set(routine.setup)
     for name in sorted(clash):
         problems.add(routine_path, routine_tree, ("setup", name),

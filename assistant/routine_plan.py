@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.dialog_data import ExercisePlan, Pace, Phase, RoutineFile
+from assistant.dialog_data import Cues, ExercisePlan, Pace, Phase, RoutineFile
 
 BeatKind = Literal["say", "rep", "hold", "rest", "check_in"]
 NUMBER_WORDS = (
@@ -18,7 +18,6 @@ NUMBER_WORDS = (
     "nineteen",
 )
 TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-SIDE_NAMES = {"right": "Right leg.", "left": "Left leg.", "both": ""}
 
 
 def number_word(n: int) -> str:
@@ -67,51 +66,54 @@ def _phase_beats(phase: Phase, group: int) -> list[Beat]:
 
 
 def _rep_beats(
-    ex: ExercisePlan, group: int, side: str, set_no: int, rep: int, lead: str
+    ex: ExercisePlan, cues: Cues, group: int, side: str, set_no: int, rep: int, lead: str
 ) -> list[Beat]:
     rep_side = None if side == "both" else side
-    text = _sentence(f"{lead}{number_word(rep)}.")  # "One." or "Right, one."
+    text = _sentence(lead + cues.count.format(number=number_word(rep)))  # "One." / "Right, one."
     beats = [Beat("rep", text, ex.rep_seconds, group, ex.name, rep_side, set_no, rep, ex.reps)]
     if ex.hold_seconds:
         marks = hold_marks(ex.hold_seconds)
         times = [*marks[1:], 0]
         for mark, after in zip(marks, times, strict=True):
-            words = f"Hold, {number_word(mark)}." if mark == marks[0] else f"{number_word(mark)}."
+            cue = cues.hold if mark == marks[0] else cues.count
+            words = cue.format(number=number_word(mark))
             beats.append(
                 Beat("hold", words.capitalize(), mark - after, group, ex.name, rep_side, set_no,
                      rep, ex.reps, hold_left=mark)
             )
         beats.append(
-            Beat("rep", "And lower, slowly.", ex.rep_seconds, group, ex.name, rep_side, set_no,
-                 rep, ex.reps)
+            Beat("rep", ex.release or cues.lower, ex.rep_seconds, group, ex.name, rep_side,
+                 set_no, rep, ex.reps)
         )
     return beats
 
 
-def _exercise_beats(ex: ExercisePlan, group: int, pace: Pace) -> list[Beat]:
+def _exercise_beats(ex: ExercisePlan, group: int, pace: Pace, cues: Cues) -> list[Beat]:
     intro = f"{ex.name}. {ex.how}"
     beats = [Beat("say", intro, speaking_seconds(intro, pace), group, ex.name)]
     variants = ex.variants or [""]
     for set_no in range(1, ex.sets + 1):
         if ex.sets > 1:
-            beats.append(Beat("say", f"Set {number_word(set_no)}.", 2, group, ex.name, set=set_no))
+            text = cues.set.format(number=number_word(set_no))
+            beats.append(Beat("say", text, 2, group, ex.name, set=set_no))
         if ex.alternate:
             for rep in range(1, ex.reps + 1):
                 for side in ex.sides:
-                    beats += _rep_beats(ex, group, side, set_no, rep, f"{side.capitalize()}, ")
+                    beats += _rep_beats(ex, cues, group, side, set_no, rep, f"{side}, ")
         else:
             for side in ex.sides:
                 for variant in variants:
-                    cue = " ".join(_sentence(part) for part in (SIDE_NAMES[side], variant) if part)
+                    side_cue = getattr(cues.side, side, "")
+                    cue = " ".join(_sentence(part) for part in (side_cue, variant) if part)
                     if cue:
                         beats.append(
                             Beat("say", cue, speaking_seconds(cue, pace), group, ex.name,
                                  None if side == "both" else side, set_no)
                         )
                     for rep in range(1, ex.reps + 1):
-                        beats += _rep_beats(ex, group, side, set_no, rep, "")
+                        beats += _rep_beats(ex, cues, group, side, set_no, rep, "")
         if set_no < ex.sets and ex.set_rest_seconds:
-            beats.append(Beat("rest", "Rest a moment.", ex.set_rest_seconds, group, ex.name))
+            beats.append(Beat("rest", cues.rest_between_sets, ex.set_rest_seconds, group, ex.name))
     return beats
 
 
@@ -120,11 +122,11 @@ def plan_routine(routine: RoutineFile, can_stand: bool) -> list[Beat]:
     exercises = [e for e in routine.exercises if e.only_if != "can_stand" or can_stand]
     beats = _phase_beats(routine.warm_up, 0)
     for group, ex in enumerate(exercises, start=1):
-        beats += _exercise_beats(ex, group, routine.pace)
+        beats += _exercise_beats(ex, group, routine.pace, routine.cues)
         beats.append(Beat("check_in", routine.check_in.ask, 0, group, ex.name))
         if ex.rest_seconds:
             beats.append(
-                Beat("rest", f"Rest for {number_word(int(ex.rest_seconds))} seconds.",
+                Beat("rest", routine.cues.rest.format(seconds=number_word(int(ex.rest_seconds))),
                      ex.rest_seconds, group, ex.name)
             )
     beats += _phase_beats(routine.cool_down, len(exercises) + 1)

@@ -78,10 +78,16 @@ def test_a_question_missing_its_prompt(tmp_path: Path, key: str) -> None:
                  line_of(folder, "symptom_check.yaml", "  face:"), f"'{key}' is missing")
 
 
-def test_a_shared_prompt_missing_its_simpler_words(tmp_path: Path) -> None:
-    folder = broken(tmp_path, "phrases.yaml", "    simpler: ", None, after="help_question:")
+def test_a_shared_clinical_prompt_missing_its_source(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "phrases.yaml", "    source: ", None, after="goodbye_safety_net:")
     assert_names(error_of(folder), "phrases.yaml",
-                 line_of(folder, "phrases.yaml", "help_question:"), "'simpler' is missing")
+                 line_of(folder, "phrases.yaml", "goodbye_safety_net:"), "'source' is missing")
+
+
+def test_an_exercise_condition_that_is_not_a_setup_question(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "routine.yaml", "    only_if: can_stand", "    only_if: can_walk")
+    message = error_of(folder)
+    assert "routine.yaml" in message and "only_if" in message
 
 
 def test_the_check_in_missing_its_question(tmp_path: Path) -> None:

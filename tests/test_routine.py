@@ -221,9 +221,10 @@ def test_hold_is_counted_down_aloud_in_time(converse: Converse, dialogs: Dialogs
     exercise = max(dialogs.routine.exercises, key=lambda e: e.hold_seconds)
     conv = run_until(start_routine(converse), f"{exercise.name}.")
     mark = len(conv.turns)
-    beats = said_beats(run_until(conv, "And lower"), since=mark)
+    release = exercise.release or dialogs.routine.cues.lower
+    beats = said_beats(run_until(conv, release), since=mark)
     start = next(i for i, text in enumerate(beats.texts) if text.startswith("Hold, "))
-    end = beats.texts.index("And lower, slowly.", start)
+    end = beats.texts.index(release, start)
     assert beats.actual[end] - beats.actual[start] == pytest.approx(exercise.hold_seconds)
     spoken = [t.rstrip(".").removeprefix("Hold, ").lower() for t in beats.texts[start:end]]
     numbers = [{number_word(n): n for n in range(100)}[word] for word in spoken]
@@ -484,3 +485,21 @@ def test_deadlines_do_not_drift_while_speaking_takes_time(dialogs: Dialogs) -> N
     assert voice.said[-1] == dialogs.phrases.prompts.goodbye
     assert any(line.startswith("Well done. Today you did:") for line in voice.said)
     assert not transcript.of_type("error")
+
+
+def test_an_unsure_safety_word_during_a_beat_pauses_instead_of_being_ignored(
+        converse: Converse, dialogs: Dialogs) -> None:
+    conv = start_routine(converse)
+    conv.machine.min_confidence = 0.5
+    turn = conv.reply("chest pain", confidence=0.2)
+    assert conv.state == "routine.paused"
+    assert dialogs.routine.paused.say in turn.says
+
+
+def test_louder_while_paused_keeps_the_long_pause(converse: Converse, dialogs: Dialogs) -> None:
+    conv = start_routine(converse)
+    conv.reply("pause")
+    turn = conv.reply("louder")
+    assert conv.state == "routine.paused"
+    assert turn.listening is not None
+    assert turn.listening.until - conv.now == pytest.approx(dialogs.routine.paused.seconds)
