@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mode = parser.add_argument_group("mode")
     mode.add_argument("--text", action="store_true", help="type answers instead of speaking")
-    mode.add_argument("--diagram", metavar="PATH", help="draw the dialog flow (.png/.svg/.pdf/.dot) and exit")
+    mode.add_argument("--diagram", metavar="PATH",
+                      help="draw the dialog flow (.png/.svg/.pdf/.dot) and exit")
     mode.add_argument("--list-devices", action="store_true", help="list audio devices and exit")
     mode.add_argument("--once", action="store_true", help="voice mode: one session, then exit")
     session = parser.add_argument_group("session")

@@ -38,7 +38,7 @@ class RealClock:
         return (time.monotonic() - self._t0) / self._scale
 
     def sleep_until(self, deadline: float) -> None:
-        # Sleep most of the way, then spin briefly: time.sleep can overshoot by a millisecond or two.
+        # Sleep most of the way, then spin briefly: time.sleep may overshoot by a millisecond.
         while True:
             remaining = (deadline - self.now()) * self._scale
             if remaining <= 0:

@@ -61,7 +61,8 @@ class Session:
         if listening.timed and not self.voice.hears_during_waits:
             self.clock.sleep_until(listening.until)
             return None
-        self.transcript.write(Listen(list(listening.intents), self.transcript.since_start(listening.until)))
+        until = self.transcript.since_start(listening.until)
+        self.transcript.write(Listen(list(listening.intents), until))
         return self.voice.listen(listening.vocabulary, listening.until)
 
     def _fail(self, exc: Exception) -> None:
