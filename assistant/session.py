@@ -25,14 +25,16 @@ class Session:
     def run(self) -> str | None:
         """Hold the whole conversation; return the disposition reached (or None)."""
         try:
-            turn = self.machine.start(self.clock.now())
+            asked_at = self.clock.now()
+            turn = self.machine.start(asked_at)
             for _ in range(MAX_TURNS):
                 interruption = self._deliver(turn)
                 if turn.listening is None:
                     return self.machine.disposition
-                heard = interruption or self._listen(turn)
-                now = self.clock.now()
-                turn = self.machine.hear(heard, now) if heard else self.machine.time_up(now)
+                heard = interruption or self._listen(turn, asked_at)
+                asked_at = self.clock.now()
+                turn = (self.machine.hear(heard, asked_at) if heard
+                        else self.machine.time_up(asked_at))
             raise RuntimeError(f"the dialog did not end after {MAX_TURNS} turns")
         except Exception as exc:  # noqa: BLE001 - the user must never be left in silence
             self._fail(exc)
@@ -55,15 +57,18 @@ class Session:
                 return heard
         return None
 
-    def _listen(self, turn: Turn) -> Heard | None:
+    def _listen(self, turn: Turn, asked_at: float) -> Heard | None:
+        """Beats keep their deadline; an answer gets its full wait after speaking."""
         listening = turn.listening
         assert listening is not None
-        if listening.timed and not self.voice.hears_during_waits:
-            self.clock.sleep_until(listening.until)
+        until = listening.until
+        if not listening.timed:
+            until = self.clock.now() + (listening.until - asked_at)
+        elif not self.voice.hears_during_waits:
+            self.clock.sleep_until(until)
             return None
-        until = self.transcript.since_start(listening.until)
-        self.transcript.write(Listen(list(listening.intents), until))
-        return self.voice.listen(listening.vocabulary, listening.until)
+        self.transcript.write(Listen(list(listening.intents), self.transcript.since_start(until)))
+        return self.voice.listen(listening.vocabulary, until)
 
     def _fail(self, exc: Exception) -> None:
         self.transcript.write(Error(f"{type(exc).__name__}: {exc}"))

@@ -1,0 +1,225 @@
+"""Voice mode: the dialog machine heard and spoken through real audio devices.
+
+`AudioVoice` is the `Voice` port on a microphone, a loudspeaker, a synthesizer
+and a recognizer. Device faults never end a session: the problem is printed,
+written to the transcript and spoken where possible, and the session waits
+for the device to come back. `run_voice` keeps the assistant available all
+day: after a session it listens quietly for the wake phrase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.clock import RealClock, make_clock
+from assistant.dialog import DialogMachine
+from assistant.dialog_data import Dialogs
+from assistant.listening import UNINTELLIGIBLE, Endpointing, Recognizer, TurnListener, VoiceActivity
+from assistant.ports import Clock, Heard, Spoken, Vocabulary, VoiceChange
+from assistant.session import Session
+from assistant.transcript import Error, Transcript
+from assistant.understanding import normalize
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+READ_TIMEOUT_S = 0.2
+DEFAULT_REPLY_PAUSE_S = 0.3  # on top of the system's own delay: the brief's 0.6-1.5 s sweet spot
+
+
+class AudioVoice:
+    """Speak with barge-in, listen with endpointing, survive device faults."""
+
+    hears_during_waits = True
+
+    def __init__(self, mic, speaker, synthesizer, recognizer: Recognizer,
+                 vad: VoiceActivity, clock: Clock, report: Callable[[str], None],
+                 endpointing: Endpointing | None = None, reply_pause: float = DEFAULT_REPLY_PAUSE_S,
+                 min_confidence: float = 0.0) -> None:
+        self.mic = mic
+        self.speaker = speaker
+        self.synthesizer = synthesizer
+        self.recognizer = recognizer
+        self.vad = vad
+        self.clock = clock
+        self.report = report
+        self.endpointing = endpointing or Endpointing()
+        self.reply_pause = reply_pause
+        self.min_confidence = min_confidence
+        self._answer_ended: float | None = None
+
+    # --- speaking ----------------------------------------------------------------------
+
+    def say(self, text: str, interruptible_by: Vocabulary | None = None) -> Spoken:
+        audio = self.synthesizer.synthesize(text)
+        if self._answer_ended is not None:
+            wait = self._answer_ended + self.reply_pause - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._answer_ended = None
+        from assistant.audio import AudioDeviceError
+
+        while True:
+            try:
+                return self._play(audio, interruptible_by)
+            except AudioDeviceError as exc:
+                self.report(f"The loudspeaker is not working ({exc}). Assistant said: {text}")
+                self.speaker.wait_for_device()
+                self.report("The loudspeaker is back. Repeating the last prompt.")
+
+    def _play(self, audio, interruptible_by: Vocabulary | None) -> Spoken:
+        offset = self.clock.now() - time.monotonic()
+        self.speaker.play(audio)
+        heard = self._barge_in(interruptible_by) if interruptible_by else None
+        if heard is not None:
+            self.speaker.stop()
+        started, ended, _ = self.speaker.wait()
+        return Spoken(started + offset, ended + offset, heard)
+
+    def _barge_in(self, vocabulary: Vocabulary) -> Heard | None:
+        """While speaking, only the interrupt phrases ("stop", "help") are listened for."""
+        interrupts = Vocabulary(vocabulary.interrupt_phrases)
+        if not interrupts.phrases:
+            return None
+        listener = TurnListener(self.recognizer, self.vad, interrupts, self.endpointing)
+        self._drain_mic()
+        while self.speaker.playing():
+            frame = self._read_mic_quietly()
+            if frame is None:
+                continue
+            heard = listener.feed(frame)
+            if heard is not None and self._accepted(heard):
+                self._answer_ended = time.monotonic()
+                return heard
+        return None
+
+    def change_voice(self, change: VoiceChange) -> None:
+        self.synthesizer.change(change)
+
+    # --- listening ----------------------------------------------------------------------
+
+    def listen(self, vocabulary: Vocabulary, until: float) -> Heard | None:
+        from assistant.audio import AudioDeviceError
+
+        listener = TurnListener(self.recognizer, self.vad, vocabulary, self.endpointing)
+        self._drain_mic()
+        while True:
+            try:
+                frame = self.mic.read(READ_TIMEOUT_S)
+            except AudioDeviceError as exc:
+                lost = self.clock.now()
+                self._microphone_lost(exc)
+                until += self.clock.now() - lost  # waiting for the device is not the user's silence
+                listener = TurnListener(self.recognizer, self.vad, vocabulary, self.endpointing)
+                continue
+            if frame is not None:
+                heard = listener.feed(frame)
+                if heard is not None:
+                    self._answer_ended = time.monotonic()
+                    return heard  # the machine treats a low confidence as unclear
+            if not listener.speaking and self.clock.now() >= until:
+                return None
+
+    def _accepted(self, heard: Heard) -> bool:
+        if heard.text == UNINTELLIGIBLE:
+            return False
+        return heard.confidence is None or heard.confidence >= self.min_confidence
+
+    def _microphone_lost(self, exc: Exception) -> None:
+        spoken = "I can't hear you: the microphone stopped working. I'll wait until it is back."
+        self.report(f"{spoken} ({exc})")
+        try:
+            self._play(self.synthesizer.synthesize(spoken), None)
+        except Exception as speak_exc:  # noqa: BLE001 - the printed message is the fallback
+            self.report(f"could not speak the microphone message: {speak_exc}")
+        self.mic.reopen_when_available()
+        self.report("The microphone is back.")
+
+    def _drain_mic(self) -> None:
+        with contextlib.suppress(Exception):  # a failing mic is handled where it is read
+            self.mic.drain()
+
+    def _read_mic_quietly(self) -> bytes | None:
+        try:
+            return self.mic.read(0.05)
+        except Exception:  # noqa: BLE001 - barge-in is best effort; listen() handles faults
+            return None
+
+    def wait_for_phrase(self, phrase: str, min_confidence: float) -> None:
+        """Idle until the wake phrase is said: cheap, and deaf to other speech."""
+        vocabulary = Vocabulary((phrase,))
+        wanted = normalize(phrase)
+        while True:
+            heard = self.listen(vocabulary, until=float("inf"))
+            confident = heard is not None and (heard.confidence or 0) >= min_confidence
+            if confident and heard is not None and normalize(heard.text) == wanted:
+                return
+
+
+def _reporter(transcript_holder: list[Transcript]) -> Callable[[str], None]:
+    def report(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+        if transcript_holder:
+            transcript_holder[0].write(Error(message))
+
+    return report
+
+
+def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
+    """Hold conversations by voice until interrupted (or one, with --once)."""
+    from assistant.asr.base import AsrSetupError
+    from assistant.asr.select import make_recognizer
+    from assistant.audio import AudioSetupError, Loudspeaker, Microphone, resolve_device
+    from assistant.tts import Synthesizer, TtsSetupError
+    from assistant.vad import VoiceActivity as Vad
+
+    holder: list[Transcript] = []
+    report = _reporter(holder)
+    try:
+        synthesizer = Synthesizer(rate=args.rate, volume=args.volume, voice=args.voice)
+        mic = Microphone(resolve_device(args.input_device, "input"), block_ms=30)
+        speaker = Loudspeaker(resolve_device(args.output_device, "output"))
+        recognizer = make_recognizer(args.engine, args.model, REPO_ROOT / "models", report)
+    except (AudioSetupError, TtsSetupError, AsrSetupError) as exc:
+        print(str(exc), file=sys.stderr, flush=True)
+        return 3
+    clock = make_clock(args.time_scale) if args.time_scale != 1 else RealClock()
+    reply_pause = DEFAULT_REPLY_PAUSE_S if args.reply_pause is None else args.reply_pause
+    voice = AudioVoice(mic, speaker, synthesizer, recognizer, Vad(), clock, report,
+                       reply_pause=reply_pause, min_confidence=recognizer.min_confidence)
+    prefetch = threading.Thread(target=synthesizer.prefetch, args=(_prompts(dialogs, args),),
+                                daemon=True)
+    prefetch.start()
+    mic.open()
+    try:
+        while True:
+            if not args.once:
+                print(f"Listening for the wake phrase: \"{args.wake_phrase}\"", flush=True)
+                voice.wait_for_phrase(args.wake_phrase, recognizer.min_confidence)
+            transcript = Transcript.to_file(args.transcript, clock)
+            holder[:] = [transcript]
+            machine = DialogMachine(dialogs, args.emergency_number,
+                                    min_confidence=recognizer.min_confidence)
+            Session(machine, voice, clock, transcript).run()
+            transcript.close()
+            holder.clear()
+            if args.once:
+                return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        mic.close()
+
+
+def _prompts(dialogs: Dialogs, args: argparse.Namespace) -> list[str]:
+    """The fixed prompts, synthesized ahead so the first replies start at once."""
+    machine = DialogMachine(dialogs, args.emergency_number)
+    first = machine.start(0.0).says
+    fill = machine.model.fill
+    texts = [*first, *(fill(q.ask) for q in dialogs.question_nodes().values())]
+    texts += [fill(t) for t in dialogs.emergency.steps]
+    return texts

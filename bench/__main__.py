@@ -1,0 +1,137 @@
+"""`python -m bench [--quick] [--json PATH]`: speed, listening cost and hearing, in figures.
+
+Each figure is the median of several runs (min and max beside it) on the
+machine at hand; audio figures are measured from outside, on the virtual
+sound card. Not part of the pass/fail tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+TARGETS = {
+    "response_gap_ms_p50": "", "response_gap_ms_p95": "<= 300 (stretch 200)",
+    "cold_start_s": "<= 1.5", "idle_cpu_percent": "<= 5", "idle_cpu_percent_noisy": "",
+    "recognition_rtf": "", "peak_rss_mb": "<= 200", "yes_no_accuracy": ">= 0.97",
+    "false_accept_rate": "<= 0.02", "routine_drift_ms": "<= 20",
+}
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
+            "max": round(max(values), 3), "runs": len(values)}
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _timed(name: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    print(f"bench: {name} ...", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    try:
+        result = work()
+    except Exception as exc:  # noqa: BLE001 - one broken figure must not hide the others
+        print(f"bench: {name} failed: {exc}", file=sys.stderr, flush=True)
+        return {"errors": {name: str(exc)}}
+    print(f"bench: {name} done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    return result
+
+
+def measure(quick: bool) -> dict[str, Any]:
+    from bench import hearing, routine_drift, voice
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    figures: dict[str, Any] = {"quick": quick, "details": {}}
+    runs = 3 if quick else 5
+
+    def memory() -> dict[str, Any]:
+        rss = [voice.peak_rss_mb("pocketsphinx", tmp / f"rss{i}") for i in range(1 if quick else 3)]
+        return {"peak_rss_mb": statistics.median(rss), "details": {"peak_rss_mb": spread(rss)}}
+
+    def gaps() -> dict[str, Any]:
+        measured = voice.response_gaps(10 if quick else 40, tmp)
+        return {"response_gap_ms_p50": round(percentile(measured, 50), 1),
+                "response_gap_ms_p95": round(percentile(measured, 95), 1),
+                "details": {"response_gap_ms": {**spread(measured), "engine": "pocketsphinx",
+                                                "p50": percentile(measured, 50),
+                                                "p95": percentile(measured, 95)}}}
+
+    def cold() -> dict[str, Any]:
+        times = voice.cold_start(runs, tmp)
+        return {"cold_start_s": round(statistics.median(times), 3),
+                "details": {"cold_start_s": spread(times)}}
+
+    def idle() -> dict[str, Any]:
+        seconds = 15 if quick else 60
+        silent = [voice.idle_cost(seconds, False, tmp) for _ in range(1 if quick else 3)]
+        noisy = [voice.idle_cost(seconds, True, tmp) for _ in range(1 if quick else 3)]
+        return {"idle_cpu_percent": round(statistics.median(silent), 2),
+                "idle_cpu_percent_noisy": round(statistics.median(noisy), 2),
+                "details": {"idle_cpu_percent": spread(silent),
+                            "idle_cpu_percent_noisy": spread(noisy), "idle_seconds": seconds}}
+
+    def hear() -> dict[str, Any]:
+        from assistant.asr.pocketsphinx_engine import (
+            POCKETSPHINX_MIN_CONFIDENCE,
+            PocketsphinxRecognizer,
+        )
+
+        clips = hearing.load_clips(per_label=12 if quick else None)
+        report = hearing.evaluate(PocketsphinxRecognizer(partials=False), clips=clips)
+        at = report.at(POCKETSPHINX_MIN_CONFIDENCE)
+        return {"yes_no_accuracy": round(at.yes_no_accuracy, 4),
+                "false_accept_rate": round(at.false_accept_rate, 4),
+                "recognition_rtf": round(report.real_time_factor, 4),
+                "details": {"hearing": {k: v for k, v in vars(at).items()},
+                            "hearing_clips": len(clips)}}
+
+    def drift() -> dict[str, Any]:
+        scale = 0.05 if quick else 1.0
+        result = routine_drift.routine_drift(scale)
+        return {"routine_drift_ms": result["routine_drift_ms"],
+                "details": {"routine": {**result, "time_scale": scale}}}
+
+    for name, work in (("memory", memory), ("cold start", cold), ("response gap", gaps),
+                       ("idle listening", idle), ("hearing", hear), ("routine timing", drift)):
+        result = _timed(name, work)
+        figures["details"].update(result.pop("details", {}))
+        figures.setdefault("errors", {}).update(result.pop("errors", {}))
+        figures.update(result)
+    return figures
+
+
+def table(figures: dict[str, Any]) -> str:
+    lines = [f"{'figure':28} {'value':>12}  target", "-" * 60]
+    for key, target in TARGETS.items():
+        value = figures.get(key, "n/a")
+        lines.append(f"{key:28} {value!s:>12}  {target}")
+    if figures.get("errors"):
+        lines.append("errors: " + "; ".join(f"{k}: {v}" for k, v in figures["errors"].items()))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a reduced run, under two minutes")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    figures = measure(args.quick)
+    print(table(figures))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
