@@ -34,7 +34,7 @@ from virtual_audio import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-USER_VOICE = "en-us+m3"  # a male voice: the assistant speaks with eSpeak's default
+USER_VOICE = "en"  # British English: unlike the assistant's US voice
 # (state, how many times asked there) -> words to say, or recorded audio (16 kHz), or None
 Script = Callable[[str, int], "str | npt.NDArray[np.int16] | None"]
 

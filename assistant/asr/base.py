@@ -1,0 +1,119 @@
+"""The one small interface every speech recognizer offers the rest of the assistant.
+
+Audio goes in as 16 kHz mono 16-bit PCM bytes; text comes out, limited to the
+phrases valid in the current dialog state (`Vocabulary`), with a confidence
+the caller compares against `min_confidence` to decide "clear" or "unclear".
+
+Why limited: an older adult answering a yes/no question is best served by a
+recognizer that can only hear the answers that make sense now, plus a way to
+say "that was none of them" (cough, radio, another word) instead of forcing the
+nearest answer. Both engines implement that "none of them" path; `end()`
+returns an empty text for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from assistant.ports import Vocabulary
+
+SAMPLE_RATE = 16000  # Hz; every engine is fed this, mono, signed 16-bit little-endian
+SAMPLE_WIDTH = 2  # bytes per sample
+
+_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """What the recognizer thinks was said so far (partial) or in the whole turn (final).
+
+    `text` is one of the vocabulary's phrases exactly as the vocabulary spells
+    it (so callers can compare strings), or "" when nothing in the vocabulary
+    was said. `confidence` is 0..1, None when the engine cannot tell (partials).
+    """
+
+    text: str
+    confidence: float | None
+    final: bool
+
+
+@runtime_checkable
+class Recognizer(Protocol):
+    """A speech recognizer whose model is loaded once and whose vocabulary changes per turn."""
+
+    name: str
+    min_confidence: float  # below this a final answer should be treated as unclear
+
+    def begin(self, vocabulary: Vocabulary) -> None:
+        """Start a new utterance, hearing only these phrases (cheap: grammars are cached)."""
+        ...
+
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        """Feed audio; return the partial result so far, or None if nothing yet."""
+        ...
+
+    def end(self) -> Hypothesis:
+        """Finish the utterance; text "" when nothing in the vocabulary was said."""
+        ...
+
+
+class AsrSetupError(RuntimeError):
+    """A recognizer cannot be started; the message tells the user what to do."""
+
+
+class RecognizerUnavailable(AsrSetupError):
+    """The engine's Python package is missing or broken."""
+
+
+def spoken_words(phrase: str) -> tuple[str, ...]:
+    """The words a recognizer must hear for a written phrase.
+
+    Lower case, digits spoken one by one ("911" -> nine one one, as the dialog
+    data says it is heard), apostrophes kept (pronunciation dictionaries list
+    "don't" and "i'm"), any other punctuation dropped.
+    """
+    text = phrase.lower().replace("\u2019", "'").replace("-", " ")
+    text = re.sub(r"\d", lambda m: f" {_DIGITS[int(m.group())]} ", text)
+    words = re.findall(r"[a-z']+", text)
+    return tuple(w.strip("'") for w in words if w.strip("'"))
+
+
+def phrase_key(words: Iterable[str]) -> tuple[str, ...]:
+    """Words without apostrophes: "i'm ready" and "im ready" are the same phrase.
+
+    The dialog core normalizes its phrases that way ("thats right"), while
+    pronunciation dictionaries spell "that's"; results are matched on this key.
+    """
+    return tuple(w.replace("'", "") for w in words)
+
+
+def apostrophe_forms(word: str) -> list[str]:
+    """The word as written, then every spelling with one apostrophe added or removed.
+
+    "dont" -> dont, d'ont, do'nt, don't; a dictionary keeps the real ones.
+    """
+    bare = word.replace("'", "")
+    forms = [word, bare] + [bare[:i] + "'" + bare[i:] for i in range(1, len(bare))]
+    return list(dict.fromkeys(forms))
+
+
+def phrase_table(vocabulary: Vocabulary) -> dict[tuple[str, ...], str]:
+    """phrase_key(spoken words) -> the phrase as the vocabulary wrote it (first one wins).
+
+    Only `phrases`: the voice layer builds a separate Vocabulary from the
+    interrupt phrases when it listens for barge-in.
+    """
+    table: dict[tuple[str, ...], str] = {}
+    for phrase in vocabulary.phrases:
+        key = phrase_key(spoken_words(phrase))
+        if key and key not in table:
+            table[key] = phrase
+    return table
+
+
+def clamp01(value: float) -> float:
+    """Confidence values are probabilities-like numbers in [0, 1]."""
+    return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value

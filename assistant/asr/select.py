@@ -1,0 +1,74 @@
+"""Choosing the speech recognizer at start-up, and saying plainly why when falling back.
+
+``auto`` prefers Vosk (much more accurate on real voices) when a model is
+available locally or can be fetched right now, and otherwise uses
+pocketsphinx, which ships its own English model and so always works offline.
+The fallback is announced through `notify` with what to download and where,
+so a carer setting the assistant up knows how to improve it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from assistant.asr.base import AsrSetupError, Recognizer, RecognizerUnavailable
+
+Engine = Literal["auto", "vosk", "pocketsphinx"]
+ENGINES: tuple[str, ...] = ("auto", "vosk", "pocketsphinx")
+
+
+def make_recognizer(engine: Engine | str, model_path: str | None, models_dir: Path,
+                    notify: Callable[[str], None], download: bool = True) -> Recognizer:
+    """The recognizer to use; raises AsrSetupError with a plain message when none can start.
+
+    engine: "vosk" (fails if no model), "pocketsphinx", or "auto" (Vosk when a
+    model is available, else pocketsphinx with a notice). `model_path` is
+    --model; `download=False` never touches the network.
+    """
+    if engine not in ENGINES:
+        raise AsrSetupError(
+            f"Unknown speech engine {engine!r}: choose one of {', '.join(ENGINES)}.")
+    if engine == "pocketsphinx":
+        return _pocketsphinx(notify)
+    if engine == "vosk":
+        return _vosk(model_path, models_dir, notify, download)
+    try:
+        return _vosk(model_path, models_dir, notify, download)
+    except AsrSetupError as vosk_problem:
+        try:
+            recognizer = _pocketsphinx(notify)
+        except AsrSetupError as sphinx_problem:
+            raise AsrSetupError(f"No speech recognizer can start. {vosk_problem} "
+                                f"{sphinx_problem}") from sphinx_problem
+        notify(f"Using the simpler pocketsphinx recognizer, which understands fewer voices. "
+               f"{vosk_problem}")
+        return recognizer
+
+
+def _vosk(model_path: str | None, models_dir: Path, notify: Callable[[str], None],
+          download: bool) -> Recognizer:
+    try:
+        import vosk  # noqa: F401 - only checking that it can be imported
+    except ImportError as exc:
+        raise RecognizerUnavailable(
+            f"The vosk package is not installed ({exc}); "
+            f"install it with: pip install vosk") from exc
+    from assistant.asr.vosk_engine import VoskRecognizer
+    from assistant.asr.vosk_models import ensure_model
+
+    path = ensure_model(model_path, models_dir, notify=notify, download=download)
+    return VoskRecognizer(path, notify=notify)
+
+
+def _pocketsphinx(notify: Callable[[str], None]) -> Recognizer:
+    try:
+        import pocketsphinx  # noqa: F401 - only checking that it can be imported
+    except ImportError as exc:
+        raise RecognizerUnavailable(
+            f"The pocketsphinx package is not installed ({exc}); "
+            f"install it with: pip install pocketsphinx") from exc
+    from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
+
+    return PocketsphinxRecognizer(notify=notify)

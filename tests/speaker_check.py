@@ -1,0 +1,43 @@
+"""Was a prompt audible on the loudspeaker? Found in the recording by its own sound.
+
+The assistant's transcript is not evidence that a person heard something. The
+test synthesizes the expected prompt with the same voice settings and looks
+for that waveform in the loudspeaker recording (normalized cross-correlation),
+so "the call-911 guidance was spoken" is checked on what really came out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from virtual_audio import RATE, resample
+
+from assistant.tts import Synthesizer
+
+_synthesizers: dict[int, Synthesizer] = {}
+
+
+def prompt_audio(text: str, rate: int) -> npt.NDArray[np.float32]:
+    synthesizer = _synthesizers.setdefault(rate, Synthesizer(rate=rate, disk_cache=False))
+    speech = synthesizer.synthesize(text)
+    return resample(speech.samples, speech.samplerate, RATE)
+
+
+def best_match(recording: npt.ArrayLike, template: npt.ArrayLike) -> tuple[float, int]:
+    """(similarity 0..1, sample index) of the template's best match in the recording."""
+    x = np.asarray(recording, dtype=np.float64)
+    t = np.asarray(template, dtype=np.float64)
+    t = np.trim_zeros(t - t.mean()) if t.any() else t
+    if len(x) < len(t) or not t.any():
+        return 0.0, 0
+    n = 1 << int(np.ceil(np.log2(len(x) + len(t))))
+    corr = np.fft.irfft(np.fft.rfft(x, n) * np.conj(np.fft.rfft(t, n)), n)[: len(x) - len(t) + 1]
+    running = np.concatenate([[0.0], np.cumsum(x * x)])
+    energy = running[len(t):] - running[: len(x) - len(t) + 1]
+    score = np.abs(corr) / (np.sqrt(np.maximum(energy, 1e-12)) * np.linalg.norm(t))
+    index = int(np.argmax(score))
+    return float(score[index]), index
+
+
+def was_spoken(recording: npt.ArrayLike, text: str, rate: int, threshold: float = 0.3) -> bool:
+    return best_match(recording, prompt_audio(text, rate))[0] >= threshold
