@@ -7,11 +7,11 @@ attribution wherever the clips or these figures are used.
 The recognizer is checked on speaker half B (bench/hearing.py speaker_half),
 with the bench's 20-phrase yes/no vocabulary (stable, unlike the dialog
 files), 1 s of room noise each side and the voice-activity gate on. Half A
-alone also picks the shipped floor 0.40 with this vocabulary, so these clips
-did not choose it. Measured at the floor: yes 0.95, no 0.79, yes+no 0.875,
-stop 0.85, false accepts 0.00 on 38 unknown-word and noise clips (0.08
-without a floor). The floors below sit a little under those figures,
-allowing about one clip of drift per group.
+alone picks the shipped floor 0.70 with this vocabulary, so these clips did
+not choose it. Measured here at the floor: yes 0.95, no 0.68, yes+no 0.825,
+stop 0.77, false accepts 0.00 on 38 unknown-word and noise clips (0.026
+without a floor, yes+no 0.925). The floors below sit a little under those
+figures, allowing about one clip of drift per group.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def test_yes_and_no_from_real_people_are_heard(pocketsphinx_report: HearingRepor
 
     figures = pocketsphinx_report.at(POCKETSPHINX_MIN_CONFIDENCE)
     assert figures.yes_accuracy >= 0.85
-    assert figures.no_accuracy >= 0.70
-    assert figures.yes_no_accuracy >= 0.82
+    assert figures.no_accuracy >= 0.60
+    assert figures.yes_no_accuracy >= 0.75
 
 
 def test_stop_from_real_people_is_heard(pocketsphinx_report: HearingReport) -> None:
@@ -76,7 +76,7 @@ def test_confidence_floor_trades_false_accepts_for_accuracy(
     floor = pocketsphinx_report.at(POCKETSPHINX_MIN_CONFIDENCE)
     none = pocketsphinx_report.at(0.0)
     assert none.false_accept_rate > floor.false_accept_rate
-    assert none.yes_no_accuracy - floor.yes_no_accuracy <= 0.1
+    assert none.yes_no_accuracy - floor.yes_no_accuracy <= 0.15
 
 
 def test_the_gate_opens_for_voices_and_stays_shut_for_noise() -> None:

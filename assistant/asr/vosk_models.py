@@ -28,6 +28,7 @@ import socket
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -182,7 +183,7 @@ def model_entry(session: Session, name: str) -> dict[str, Any]:
         for entry in response.json():
             if entry.get("name") == name:
                 return {**bare, **entry}
-    except (OSError, ValueError):  # requests' errors derive from these
+    except (OSError, ValueError, AttributeError, TypeError):  # requests' errors are OSErrors
         pass  # the zip URL is known anyway; size and checksum are then just not checked
     return bare
 
@@ -197,7 +198,7 @@ def verify_model_zip(path: Path, name: str) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.namelist()
             bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise ModelNotFound(f"The downloaded file {path} is not a valid zip ({exc}).") from exc
     if bad is not None:
         raise ModelNotFound(f"The downloaded file {path} is damaged (first bad member: {bad}).")
