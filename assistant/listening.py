@@ -67,10 +67,6 @@ class TurnListener:
         self._spoken_ms = 0
         self._complete_heard = False
 
-    @property
-    def started(self) -> bool:
-        return self.speaking
-
     def feed(self, frame: bytes) -> Heard | None:
         t = self.timing
         voiced = self.vad.is_speech(frame)

@@ -13,7 +13,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
-from simulated_user import run_spoken_session, spoken  # noqa: E402
+from simulated_user import run_spoken_session  # noqa: E402
 from virtual_audio import (  # noqa: E402
     RATE,
     SpeakerRecorder,
@@ -211,10 +210,3 @@ def peak_rss_mb(engine: str, tmp: Path) -> float:
         reap_children()
         rig.stop()
     return max(before, after) / 1024
-
-
-def synthesized(text: str) -> np.ndarray:
-    return spoken(text)
-
-
-__all__ = ["cold_start", "idle_cost", "peak_rss_mb", "response_gaps", "tempfile"]
