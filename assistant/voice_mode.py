@@ -81,17 +81,24 @@ class AudioVoice:
         return Spoken(started + offset, ended + offset, heard)
 
     def _barge_in(self, vocabulary: Vocabulary) -> Heard | None:
-        """While speaking, only the interrupt phrases ("stop", "help") are listened for."""
+        """While speaking, only the interrupt phrases ("stop", "help") are listened for.
+
+        A word begun as the prompt ends is heard out: the next prompt waits for it
+        rather than dropping a "help" that straddles two sentences.
+        """
         interrupts = Vocabulary(vocabulary.interrupt_phrases)
         if not interrupts.phrases:
             return None
         listener = TurnListener(self.recognizer, self.vad, interrupts, self.endpointing)
         self._drain_mic()
-        while self.speaker.playing():
+        while self.speaker.playing() or listener.speaking:
             frame = self._read_mic_quietly()
             if frame is None:
-                continue
-            heard = listener.feed(frame)
+                if self.speaker.playing() or not listener.speaking:
+                    continue
+                heard: Heard | None = listener.finish()  # the microphone stalled mid-word
+            else:
+                heard = listener.feed(frame)
             if heard is not None and self._accepted(heard):
                 self._answer_ended = time.monotonic()
                 return heard

@@ -10,16 +10,18 @@ only that the program wrote it down.
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from simulated_user import Script, SpokenSession, Watcher, run_spoken_session
+from simulated_user import Script, SpokenSession, Watcher, run_spoken_session, spoken
 from speaker_check import best_match, prompt_audio
 from virtual_audio import (
     RATE,
     VirtualAudio,
+    play_into_mic,
     private_rig,
     pulseaudio_installed,
     reap_children,
@@ -27,6 +29,7 @@ from virtual_audio import (
 )
 
 from assistant.dialog_data import Dialogs, Question
+from assistant.routine_plan import number_word
 
 pytestmark = pytest.mark.skipif(not pulseaudio_installed(),
                                 reason="PulseAudio is not installed (scripts/setup.sh installs it)")
@@ -84,6 +87,11 @@ def said(session: SpokenSession, text: str) -> bool:
     return any(e["text"] == text for e in session.of_type("say"))
 
 
+def count_cue(dialogs: Dialogs, number: int) -> str:
+    """What the assistant says to count a rep ("Two.")."""
+    return dialogs.routine.cues.count.format(number=number_word(number)).capitalize()
+
+
 def question_text(dialogs: Dialogs, name: str) -> str:
     node = dialogs.question_nodes()[name]
     assert isinstance(node, Question)
@@ -128,3 +136,55 @@ def test_spoken_answers_carry_confidences(rig: VirtualAudio, tmp_path: Path) -> 
     assert all(isinstance(e["confidence"], float) for e in heard)
     assert "emergency" in session.dispositions
     assert np.max(np.abs(session.speaker)) > 0.05  # the assistant was audible at all
+
+
+
+def test_all_no_reaches_the_routine_and_counts_reps_aloud(rig: VirtualAudio, tmp_path: Path,
+                                                          dialogs: Dialogs) -> None:
+    def counted(session: SpokenSession) -> list[int]:
+        return list(dict.fromkeys(e["rep"] for e in session.of_type("exercise")))
+
+    session = run_spoken_session(
+        rig, answers({"offer_routine": ["yes"], "can_stand": ["no"], "ready": ["yes"]},
+                     default="no"),
+        tmp_path, extra=(*FAST, "--time-scale", "0.3"), timeout=480,  # a shorter warm-up
+        during=end_when(lambda s: len(counted(s)) >= 3))
+    heard = [(e["text"], e["understood"], e["confidence"]) for e in session.of_type("heard")]
+    assert session.dispositions[-1:] == ["routine"], (heard, session.of_type("error"))
+    assert counted(session)[:3] == [1, 2, 3]
+    first = dialogs.routine.exercises[0]
+    assert audible(session, first.how) >= PRESENT
+    counts = [audible(session, count_cue(dialogs, n)) for n in (1, 2, 3)]
+    assert min(counts) >= PRESENT, counts
+
+
+def test_help_spoken_while_the_assistant_talks_interrupts_it(rig: VirtualAudio, tmp_path: Path,
+                                                             dialogs: Dialogs) -> None:
+    help_question = dialogs.phrases.prompts.help_question
+
+    class SayHelpMidPrompt:
+        """Says "help" 3.5 s after the assistant's first sound: inside its second sentence."""
+
+        said = False
+
+        def __call__(self, session: SpokenSession, proc: subprocess.Popen[bytes]) -> None:
+            recorder = session.recorder
+            assert recorder is not None
+            if not self.said:
+                first = recorder.wait_for_sound(timeout=0)
+                if first is not None and time.monotonic() >= recorder.time_at(first) + 3.5:
+                    self.said = True
+                    play_into_mic(rig, spoken("help"), wait=False)
+            if said(session, help_question) and proc.poll() is None:
+                proc.terminate()
+
+    session = run_spoken_session(rig, answers({}), tmp_path, extra=FAST,
+                                 during=SayHelpMidPrompt())
+    cut_short = [e for e in session.of_type("say") if e["interrupted_by"]]
+    assert [e["interrupted_by"] for e in cut_short] == ["help"]
+    assert [e["name"] for e in session.of_type("state")][:2] == ["check.sudden_onset", "help"]
+    interrupted = prompt_audio(cut_short[0]["text"], int(FAST[1]))
+    half = len(interrupted) // 2
+    assert best_match(session.speaker, interrupted[:RATE])[0] >= PRESENT  # it began
+    assert best_match(session.speaker, interrupted[half:])[0] < PRESENT  # and was cut short
+    assert audible(session, help_question) >= PRESENT
