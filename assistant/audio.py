@@ -552,8 +552,15 @@ class Loudspeaker:
         self._result: Playback | None = None
 
     def playing(self) -> bool:
-        """True from `play` until the sound ended, was stopped, or the device failed."""
-        return not self._done.is_set()
+        """True from `play` until the sound ended, was stopped, or the device failed or stalled.
+
+        After False, `wait` says which (and raises for a failed device).
+        """
+        return not self._done.is_set() and not self._stalled(time.monotonic())
+
+    def _stalled(self, now: float) -> bool:
+        limit = self.stall_s if self._started is not None else max(self.stall_s, START_GRACE_S)
+        return now - self._last_cb > limit
 
     @staticmethod
     def _as_frames(samples: npt.ArrayLike) -> npt.NDArray[np.float32]:
@@ -687,8 +694,7 @@ class Loudspeaker:
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self._done.wait(0.05):
             now = time.monotonic()
-            limit = self.stall_s if self._started is not None else max(self.stall_s, START_GRACE_S)
-            if now - self._last_cb > limit:
+            if self._stalled(now):
                 self._release()
                 self._done.set()
                 raise self._failure(f"stopped taking sound for {now - self._last_cb:.1f} s")

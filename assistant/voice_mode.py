@@ -28,6 +28,7 @@ from assistant.understanding import normalize
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READ_TIMEOUT_S = 0.2
+MICROPHONE_LOST = "I can't hear you: the microphone stopped working. I'll wait until it is back."
 DEFAULT_REPLY_PAUSE_S = 0.3  # on top of the system's own delay: the brief's 0.6-1.5 s sweet spot
 
 
@@ -137,10 +138,9 @@ class AudioVoice:
         return heard.confidence is None or heard.confidence >= self.min_confidence
 
     def _microphone_lost(self, exc: Exception) -> None:
-        spoken = "I can't hear you: the microphone stopped working. I'll wait until it is back."
-        self.report(f"{spoken} ({exc})")
+        self.report(f"{MICROPHONE_LOST} ({exc})")
         try:
-            self._play(self.synthesizer.synthesize(spoken), None)
+            self._play(self.synthesizer.synthesize(MICROPHONE_LOST), None)
         except Exception as speak_exc:  # noqa: BLE001 - the printed message is the fallback
             self.report(f"could not speak the microphone message: {speak_exc}")
         self.mic.reopen_when_available()

@@ -20,16 +20,20 @@ from simulated_user import Script, SpokenSession, Watcher, run_spoken_session, s
 from speaker_check import best_match, prompt_audio
 from virtual_audio import (
     RATE,
+    SpeakerRecorder,
     VirtualAudio,
     play_into_mic,
     private_rig,
     pulseaudio_installed,
     reap_children,
+    replug,
     require_rig,
+    unplug,
 )
 
 from assistant.dialog_data import Dialogs, Question
 from assistant.routine_plan import number_word
+from assistant.voice_mode import MICROPHONE_LOST
 
 pytestmark = pytest.mark.skipif(not pulseaudio_installed(),
                                 reason="PulseAudio is not installed (scripts/setup.sh installs it)")
@@ -188,3 +192,98 @@ def test_help_spoken_while_the_assistant_talks_interrupts_it(rig: VirtualAudio, 
     assert best_match(session.speaker, interrupted[:RATE])[0] >= PRESENT  # it began
     assert best_match(session.speaker, interrupted[half:])[0] < PRESENT  # and was cut short
     assert audible(session, help_question) >= PRESENT
+
+
+# --- devices failing mid-session (a rig of their own: these tests unplug its devices) -------
+
+
+@pytest.fixture(scope="module")
+def fault_rig() -> Iterator[VirtualAudio]:
+    require_rig()
+    audio = private_rig("e2e_faults").start()
+    try:
+        yield audio
+    finally:
+        reap_children()
+        audio.stop()
+
+
+def errors(session: SpokenSession) -> list[str]:
+    return [e["message"] for e in session.of_type("error")]
+
+
+def test_microphone_failing_mid_answer_is_reported_and_the_session_resumes(
+        fault_rig: VirtualAudio, tmp_path: Path, dialogs: Dialogs) -> None:
+    guidance = dialogs.emergency.steps[0].format(emergency_number="911")
+
+    class UnplugMidAnswer:
+        """Starts answering, pulls the microphone 0.3 s in, plugs it back, answers again."""
+
+        step = "wait for the question"
+
+        def __call__(self, session: SpokenSession, proc: subprocess.Popen[bytes]) -> None:
+            if self.step == "wait for the question" and session.of_type("listen"):
+                play_into_mic(fault_rig, spoken("yes"), wait=False)
+                time.sleep(0.3)
+                unplug(fault_rig, "mic")
+                time.sleep(2.0)
+                replug(fault_rig)
+                self.step = "wait for the microphone"
+            elif self.step == "wait for the microphone" and any(
+                    "microphone is back" in m for m in errors(session)):
+                play_into_mic(fault_rig, spoken("yes"), wait=False)
+                self.step = "answered"
+            elif said(session, guidance) and proc.poll() is None:
+                proc.terminate()
+
+    session = run_spoken_session(fault_rig, answers({}), tmp_path, extra=FAST,
+                                 during=UnplugMidAnswer())
+    assert any("microphone stopped working" in m for m in errors(session)), errors(session)
+    # Told aloud, not only printed (in halves: plugging the microphone back in while the
+    # message plays may slip a few milliseconds into it).
+    lost = prompt_audio(MICROPHONE_LOST, int(FAST[1]))
+    (start, at_start), (end, at_end) = (best_match(session.speaker, part)
+                                        for part in (lost[: len(lost) // 2], lost[len(lost) // 2:]))
+    assert min(start, end) >= PRESENT and 0 < at_end - at_start < 0.6 * len(lost)
+    before = [e for e in session.events if e["t"] < session.of_type("error")[0]["t"]]
+    assert [e["type"] for e in before][:2] == ["state", "say"]  # nothing recorded was lost
+    assert [e["understood"] for e in session.of_type("heard")] == ["yes"]
+    assert "emergency" in session.dispositions
+    assert audible(session, guidance) >= PRESENT
+
+
+def test_loudspeaker_failing_mid_prompt_is_reported_and_the_prompt_repeated(
+        fault_rig: VirtualAudio, tmp_path: Path, dialogs: Dialogs) -> None:
+    guidance = dialogs.emergency.steps[0].format(emergency_number="911")
+    greeting = dialogs.check.greeting.say[0]
+
+    class UnplugMidPrompt:
+        """Pulls the loudspeaker 1 s into the greeting; records it again once it is back."""
+
+        after: SpeakerRecorder | None = None
+
+        def __call__(self, session: SpokenSession, proc: subprocess.Popen[bytes]) -> None:
+            recorder = session.recorder
+            assert recorder is not None
+            if self.after is None:
+                first = recorder.wait_for_sound(timeout=0)
+                if first is not None and time.monotonic() >= recorder.time_at(first) + 1.0:
+                    unplug(fault_rig, "speaker")
+                    time.sleep(2.0)
+                    replug(fault_rig)
+                    self.after = SpeakerRecorder(fault_rig).start()
+            elif said(session, guidance) and proc.poll() is None:
+                proc.terminate()
+
+    watcher = UnplugMidPrompt()
+    session = run_spoken_session(fault_rig, answers({"sudden_onset": ["yes"]}), tmp_path,
+                                 extra=FAST, during=watcher)
+    assert watcher.after is not None
+    after = watcher.after.stop()
+    assert any("loudspeaker" in m and "not working" in m for m in errors(session))
+    assert any("Repeating the last prompt" in m for m in errors(session))
+    assert [e["text"] for e in session.of_type("say")][:1] == [greeting]
+    rate = int(FAST[1])
+    assert best_match(after, prompt_audio(greeting, rate))[0] >= PRESENT  # said again, whole
+    assert "emergency" in session.dispositions
+    assert best_match(after, prompt_audio(guidance, rate))[0] >= PRESENT
