@@ -652,7 +652,8 @@ class DialogMachine:
             intents = self.intents()
             phrases = self.book.phrases_for(intents)
             interrupt = self.book.phrases_for(BARGE_IN + self.emergency_signs)
-            turn.listening = Listening(intents, Vocabulary(phrases, interrupt), model.until,
+            vocabulary = Vocabulary(phrases, interrupt, self.book.open_phrases(intents))
+            turn.listening = Listening(intents, vocabulary, model.until,
                                        model.timed)
         model.turn = Turn()
         return turn

@@ -10,7 +10,6 @@ inside an answer does not cut them off.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -44,28 +43,48 @@ class Endpointing:
     frame_ms: int = 30
     preroll_ms: int = 300  # audio kept from before speech began, so onsets are not cut
     onset_ms: int = 90  # this much voiced audio in a row starts a turn (not a click)
-    complete_pause_ms: int = 300  # silence after a complete expected phrase ends the turn
+    settle_ms: int = 60  # a pause this long: recognize what was said so far, ahead of the end
+    recheck_ms: int = 300  # ... and again if that was unsure, now with the whole tail of the word
+    complete_pause_ms: int = 150  # silence after a complete answer that ends the turn
+    hesitation_ms: int = 720  # ... after an open phrase ("i don't", maybe "... know") or a guess
     patience_ms: int = 1500  # silence that ends the turn otherwise (slow speakers)
     max_utterance_ms: int = 8000
 
 
 class TurnListener:
-    """Feed 16 kHz mono int16 frames; `feed` returns the answer once the turn has ended."""
+    """Feed 16 kHz mono int16 frames; `feed` returns the answer once the turn has ended.
+
+    Speed without cutting anyone off: at the first short pause, what was said so
+    far is recognized at once (while the pause goes on), so when the pause is
+    long enough to end the turn the answer is already known. How long "long
+    enough" is depends on that answer: short after "no", longer after "i don't"
+    (which "know" would turn around), longest when nothing complete was heard.
+    An unsure early result is recognized again a little later, with the fading
+    end of the word. If the speaker goes on, the turn's audio is recognized
+    again as a whole.
+    The silence of a pause is held back from the recognizer until speech
+    resumes, so the early result and the final one see the same audio.
+    """
 
     def __init__(self, recognizer: Recognizer, vad: VoiceActivity, vocabulary: Vocabulary,
-                 timing: Endpointing | None = None) -> None:
+                 timing: Endpointing | None = None, min_confidence: float = 0.0) -> None:
         self.recognizer = recognizer
         self.vad = vad
         self.timing = timing or Endpointing()
+        self.min_confidence = min_confidence
         t = self.timing
         self._complete = {normalize(p) for p in vocabulary.phrases}
+        self._open = {normalize(p) for p in vocabulary.open_phrases}
         self._vocabulary = vocabulary
         self._preroll: deque[bytes] = deque(maxlen=max(1, t.preroll_ms // t.frame_ms))
         self._voiced_run = 0
         self.speaking = False
+        self._turn: list[bytes] = []  # audio given to the recognizer in this turn
+        self._held: list[bytes] = []  # silence not yet given to it
+        self._early: Heard | None = None  # the result at the current pause, if recognized
+        self._decoded_at = 0  # ms into the pause when `_early` was recognized
         self._silent_ms = 0
         self._spoken_ms = 0
-        self._complete_heard = False
 
     def feed(self, frame: bytes) -> Heard | None:
         t = self.timing
@@ -77,26 +96,67 @@ class TurnListener:
                 return None
             self.speaking = True
             self.recognizer.begin(self._vocabulary)
-            frames: Iterable[bytes] = list(self._preroll)
+            self._give(list(self._preroll))
             self._preroll.clear()
-        else:
-            frames = (frame,)
-        for chunk in frames:
-            partial = self.recognizer.accept(chunk)
-            if partial is not None:
-                self._complete_heard = normalize(partial.text) in self._complete
+            self._spoken_ms = len(self._turn) * t.frame_ms
+            return None
         self._spoken_ms += t.frame_ms
-        self._silent_ms = 0 if voiced else self._silent_ms + t.frame_ms
-        pause = t.complete_pause_ms if self._complete_heard else t.patience_ms
-        if self._silent_ms >= pause or self._spoken_ms >= t.max_utterance_ms:
+        if voiced:
+            if self._early is not None:  # they went on: hear the whole turn again
+                self._early = None
+                self.recognizer.begin(self._vocabulary)
+                for chunk in self._turn:
+                    self.recognizer.accept(chunk)
+            self._give([*self._held, frame])
+            self._held.clear()
+            self._silent_ms = 0
+        else:
+            self._held.append(frame)
+            self._silent_ms += t.frame_ms
+            if self._early is None and self._silent_ms >= t.settle_ms:
+                self._recognize_so_far()
+            elif self._early is not None and self._silent_ms >= t.recheck_ms > self._decoded_at \
+                    and self._pause_after(self._early) > t.complete_pause_ms:
+                self._recognize_so_far()  # unsure early on: again, with the word's tail
+        ended = self._silent_ms >= self._pause_after(self._early)
+        if ended or self._spoken_ms >= t.max_utterance_ms:
             return self.finish()
         return None
 
-    def finish(self) -> Heard:
-        """End the turn now (time is up, or the pause said so) and give the final answer."""
+    def _recognize_so_far(self) -> None:
+        if self._early is not None:  # the recognizer ended its utterance: start it again
+            self.recognizer.begin(self._vocabulary)
+            for chunk in self._turn:
+                self.recognizer.accept(chunk)
+        self._give(self._held)
+        self._held.clear()
+        self._early = self._final()
+        self._decoded_at = self._silent_ms
+
+    def _give(self, frames: list[bytes]) -> None:
+        for chunk in frames:
+            self.recognizer.accept(chunk)
+        self._turn += frames
+
+    def _pause_after(self, heard: Heard | None) -> int:
+        t = self.timing
+        if heard is None or heard.text == UNINTELLIGIBLE:
+            return t.patience_ms
+        text = normalize(heard.text)
+        unsure = heard.confidence is not None and heard.confidence < self.min_confidence
+        if text in self._open or unsure:
+            return t.hesitation_ms  # an unsure guess: a little time to go on, or to try again
+        return t.complete_pause_ms if text in self._complete else t.patience_ms
+
+    def _final(self) -> Heard:
         final = self.recognizer.end()
-        self.speaking = False
-        self._voiced_run = self._silent_ms = self._spoken_ms = 0
-        self._complete_heard = False
         text = final.text.strip()
         return Heard(text or UNINTELLIGIBLE, final.confidence if text else 0.0)
+
+    def finish(self) -> Heard:
+        """End the turn now (time is up, or the pause said so) and give the final answer."""
+        heard = self._early or self._final()
+        self.speaking = False
+        self._voiced_run = self._silent_ms = self._spoken_ms = 0
+        self._turn, self._held, self._early, self._decoded_at = [], [], None, 0
+        return heard

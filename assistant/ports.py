@@ -37,6 +37,9 @@ class Vocabulary:
 
     phrases: tuple[str, ...]
     interrupt_phrases: tuple[str, ...] = field(default=())  # barge-in while speaking
+    # Complete phrases that a longer phrase of another meaning begins with ("i don't" and
+    # "i don't know"): a pause after one may be a hesitation, so the listener waits longer.
+    open_phrases: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class PhraseBook:
                 if words:
                     table[words] = phrase
         self._priority = list(priority)
+        self._open: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def phrases_for(self, intents: Iterable[str]) -> tuple[str, ...]:
         """Every phrase of these meanings, in the form a recognizer grammar takes."""
@@ -53,6 +54,19 @@ class PhraseBook:
             for words in self._phrases.get(intent, {}):
                 seen[" ".join(words)] = None
         return tuple(seen)
+
+    def open_phrases(self, intents: Iterable[str]) -> tuple[str, ...]:
+        """Phrases whose meaning can still change if the speaker goes on ("i do" / "i do not")."""
+        active = tuple(intents)
+        cached = self._open.get(active)
+        if cached is None:
+            phrases = [tuple(p.split()) for p in self.phrases_for(active)]
+            meaning = {p: self.understand(" ".join(p), active).intent for p in phrases}
+            cached = tuple(" ".join(short) for short in phrases if any(
+                len(long) > len(short) and long[:len(short)] == short
+                and meaning[long] != meaning[short] for long in phrases))
+            self._open[active] = cached
+        return cached
 
     def understand(self, text: str, intents: Iterable[str]) -> Understood:
         words = normalize(text).split()

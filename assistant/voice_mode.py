@@ -90,7 +90,7 @@ class AudioVoice:
         interrupts = Vocabulary(vocabulary.interrupt_phrases)
         if not interrupts.phrases:
             return None
-        listener = TurnListener(self.recognizer, self.vad, interrupts, self.endpointing)
+        listener = self._listener(interrupts)
         self._drain_mic()
         while self.speaker.playing() or listener.speaking:
             frame = self._read_mic_quietly()
@@ -113,7 +113,7 @@ class AudioVoice:
     def listen(self, vocabulary: Vocabulary, until: float) -> Heard | None:
         from assistant.audio import AudioDeviceError
 
-        listener = TurnListener(self.recognizer, self.vad, vocabulary, self.endpointing)
+        listener = self._listener(vocabulary)
         self._drain_mic()
         while True:
             try:
@@ -122,7 +122,7 @@ class AudioVoice:
                 lost = self.clock.now()
                 self._microphone_lost(exc)
                 until += self.clock.now() - lost  # waiting for the device is not the user's silence
-                listener = TurnListener(self.recognizer, self.vad, vocabulary, self.endpointing)
+                listener = self._listener(vocabulary)
                 continue
             if frame is not None:
                 heard = listener.feed(frame)
@@ -131,6 +131,10 @@ class AudioVoice:
                     return heard  # the machine treats a low confidence as unclear
             if not listener.speaking and self.clock.now() >= until:
                 return None
+
+    def _listener(self, vocabulary: Vocabulary) -> TurnListener:
+        return TurnListener(self.recognizer, self.vad, vocabulary, self.endpointing,
+                            self.min_confidence)
 
     def _accepted(self, heard: Heard) -> bool:
         if heard.text == UNINTELLIGIBLE:

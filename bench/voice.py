@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -49,73 +48,148 @@ class _MicMonitor:
 def real_no_clips(count: int) -> list[np.ndarray]:
     """Real people saying "no" (Speech Commands, CC BY 4.0), padded like a real turn."""
     with open(CLIPS / "manifest.csv", encoding="utf-8") as manifest:
-        rows = [r for r in csv.DictReader(manifest) if r["label"] == "no"][:count]
+        rows = [r for r in csv.DictReader(manifest) if r["label"] == "no"]
     clips = []
     for row in rows:
         samples, rate = read_wav(CLIPS / row["path"])
         audio = resample(samples.astype(np.float32) / 32768, rate, RATE)
+        if cut_off(audio):
+            continue  # the one-second recording ends mid-word: not a whole answer
         audio = audio / max(1e-3, float(np.max(np.abs(audio)))) * 0.5
         pad = np.zeros(int(0.2 * RATE), np.float32)
         clips.append(to_int16(np.concatenate([pad, audio, pad])))
+        if len(clips) == count:
+            break
     return clips
 
 
-def response_gaps(answers: int, tmp: Path) -> list[float]:
-    """Gaps (ms) over `answers` spoken answers, half real voices, half synthesized."""
+def cut_off(audio: np.ndarray, window_s: float = 0.05) -> bool:
+    """Whether the recording stops while the word is still loud (within 20 dB of its peak)."""
+    n = int(window_s * RATE)
+    windows = [float(np.sqrt(np.mean(audio[i:i + n] ** 2))) for i in range(0, len(audio) - n, n)]
+    return bool(windows) and windows[-1] > 0.1 * max(windows)
+
+
+def response_gaps(answers: int, tmp: Path) -> tuple[list[float], float, int]:
+    """(gaps in ms, peak RSS in MB, answers not noticed) over `answers` spoken answers.
+
+    Half the answers are real voices, half synthesized, all "no" to symptom
+    questions. A session is ended once its last answer has had time for a
+    reply, or when a misheard answer led out of the questions (the gap after
+    an answer the dialog did not expect would measure something else).
+    """
     real = real_no_clips(answers) if CLIPS.exists() else []
     gaps: list[float] = []
+    peak = PeakMemory()
+    unnoticed = 0
     rig = private_rig("bench").start()
     try:
-        session_no = 0
-        while len(gaps) < answers:
-            session_no += 1
-            script = _answering_no(real, answers - len(gaps))
+        for attempt in range(4):
+            folder = tmp / f"session{attempt}"
+            folder.mkdir(parents=True, exist_ok=True)
+            wanted = answers - len(gaps)
             mic = SpeakerRecorder(_MicMonitor(rig)).start()  # type: ignore[arg-type]
             try:
-                folder = tmp / f"gap{session_no}"
-                folder.mkdir()
-                session = run_spoken_session(rig, script, folder, extra=FAST, timeout=600)
+                session = run_spoken_session(rig, _answering_no(real, wanted, len(gaps)), folder,
+                                             extra=FAST, timeout=600,
+                                             during=peak.then(_end_after(wanted)))
             finally:
                 mic.stop()
             gaps += _gaps(mic, session)
-            if session_no > 4:
+            unnoticed += noticed_answers(session).count(False)
+            if len(gaps) >= answers:
                 break
     finally:
         reap_children()
         rig.stop()
-    return gaps[:answers]
+    return gaps[:answers], peak.mb, unnoticed
 
 
-def _answering_no(real: list[np.ndarray], wanted: int) -> Any:
-    """Answers "no" (every other one a real recording), then "stop" after `wanted` answers."""
+def _answering_no(real: list[np.ndarray], wanted: int, first: int = 0) -> Any:
+    """Answers "no" to `wanted` symptom questions (every other one a real recording)."""
     given = 0
 
     def script(state: str, count: int) -> Any:
         nonlocal given
-        if state.rsplit(".", 1)[-1] in ("running", "paused"):
+        if not state.startswith("check.") or given >= wanted:
             return None
         given += 1
-        if given > wanted:
-            return "stop"
-        if real and given % 2 == 0:
-            return real[(given // 2) % len(real)]
+        number = first + given
+        if real and number % 2 == 0:
+            return real[(number // 2) % len(real)]
         return "no"
 
     return script
 
 
+def _end_after(answers: int, reply_s: float = 4.0) -> Any:
+    def watch(session: Any, proc: subprocess.Popen[bytes]) -> None:
+        states = session.of_type("state")
+        left = bool(states) and not states[-1]["name"].startswith("check.")
+        done = len(session.answered) >= answers
+        if (left or (done and time.monotonic() > session.answered[-1][0] + reply_s)) \
+                and proc.poll() is None:
+            proc.terminate()
+
+    return watch
+
+
+class PeakMemory:
+    """Follows a running session's peak resident memory (VmHWM) from /proc."""
+
+    def __init__(self) -> None:
+        self.mb = 0.0
+
+    def __call__(self, session: Any, proc: subprocess.Popen[bytes]) -> None:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+        except OSError:
+            return
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                self.mb = max(self.mb, int(line.split()[1]) / 1024)
+
+    def then(self, other: Any) -> Any:
+        def both(session: Any, proc: subprocess.Popen[bytes]) -> None:
+            self(session, proc)
+            other(session, proc)
+
+        return both
+
+
 def _gaps(mic: SpeakerRecorder, session: Any) -> list[float]:
+    """Gap after each answer the assistant noticed.
+
+    An answer it never noticed (the transcript shows silence for that turn) has
+    no reply to time; `unnoticed_answers` counts those instead of a long gap.
+    """
     spoken_in = audible_segments(mic.samples(), RATE)
     speaker = session.recorder
     played = audible_segments(session.speaker, RATE)
     starts = [speaker.time_at(start) for start, _ in played]
     gaps = []
-    for _, end in spoken_in:
+    for (_, end), noticed in zip(spoken_in, noticed_answers(session), strict=False):
         answer_end = mic.time_at(end)
         reply = next((s for s in starts if s > answer_end), None)
-        if reply is not None and reply - answer_end < 10:
+        if noticed and reply is not None and reply - answer_end < 10:
             gaps.append((reply - answer_end) * 1000)
     return gaps
+
+
+def noticed_answers(session: Any) -> list[bool]:
+    """For each answer played into the microphone, in order: did the assistant hear speech?"""
+    answered_in = {state for _, state, _ in session.answered}
+    noticed: list[bool] = []
+    state, waiting = "", False
+    for event in session.events:
+        if event["type"] == "state":
+            state = event["name"]
+        elif event["type"] == "listen":
+            waiting = state in answered_in
+        elif event["type"] == "heard" and waiting:
+            noticed.append(event["text"] is not None)
+            waiting = False
+    return noticed
 
 
 def cold_start(runs: int, tmp: Path) -> list[float]:
@@ -198,15 +272,16 @@ def _cpu_seconds(pid: int) -> float:
 
 def peak_rss_mb(engine: str, tmp: Path) -> float:
     """Peak resident memory of a whole spoken session (sudden weakness: emergency, goodbye)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     rig = private_rig("rss").start()
     try:
         def script(state: str, count: int) -> str | None:
             return {"check.sudden_onset": "yes", "emergency": "goodbye"}.get(state)
 
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        run_spoken_session(rig, script, tmp, extra=(*FAST, "--engine", engine), timeout=300)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        peak = PeakMemory()
+        run_spoken_session(rig, script, tmp, extra=(*FAST, "--engine", engine), timeout=300,
+                           during=peak)
     finally:
         reap_children()
         rig.stop()
-    return max(before, after) / 1024
+    return peak.mb

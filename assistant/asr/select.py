@@ -71,4 +71,5 @@ def _pocketsphinx(notify: Callable[[str], None]) -> Recognizer:
             f"install it with: pip install pocketsphinx") from exc
     from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
 
-    return PocketsphinxRecognizer(notify=notify)
+    # The turn listener recognizes at pauses, so the live pass (partials) would be wasted CPU.
+    return PocketsphinxRecognizer(notify=notify, partials=False)

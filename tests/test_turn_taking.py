@@ -1,0 +1,129 @@
+"""When does the assistant decide the user has finished speaking? (assistant/listening.py)
+
+Driven frame by frame without audio: a frame is either a piece of a spoken
+word or silence, and a stand-in recognizer hears the words it was given.
+"""
+
+from __future__ import annotations
+
+from assistant.asr.base import Hypothesis
+from assistant.listening import UNINTELLIGIBLE, Endpointing, TurnListener
+from assistant.ports import Heard, Vocabulary
+from assistant.understanding import PhraseBook, normalize
+
+TIMING = Endpointing()
+FRAME_MS = TIMING.frame_ms
+SILENCE = b""
+BOOK = PhraseBook({"yes": ["yes", "i do"], "no": ["no", "i don't", "i do not"],
+                   "unsure": ["i don't know", "i do not know"], "sure": ["not really"]},
+                  priority=[])
+INTENTS = ("yes", "no", "unsure", "sure")
+VOCABULARY = Vocabulary(BOOK.phrases_for(INTENTS), open_phrases=BOOK.open_phrases(INTENTS))
+
+
+class WordVad:
+    def is_speech(self, frame: bytes) -> bool:
+        return frame != SILENCE
+
+
+class WordRecognizer:
+    """Hears the words in the frames it was given since `begin`; unsure of "mumble"."""
+
+    def __init__(self) -> None:
+        self.words: list[str] = []
+        self.decodes = 0
+        self.trailing_ms = 0  # silence received after the last word
+
+    def begin(self, vocabulary: Vocabulary) -> None:
+        self.phrases = set(vocabulary.phrases)
+        self.words = []
+        self.trailing_ms = 0
+
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        self.trailing_ms = 0 if pcm else self.trailing_ms + FRAME_MS
+        if pcm and (not self.words or self.words[-1] != pcm.decode()):
+            self.words.append(pcm.decode())
+        return None
+
+    def end(self) -> Hypothesis:
+        self.decodes += 1
+        text = normalize(" ".join(self.words))  # as the vocabulary spells it: "i dont"
+        if "mumble" in self.words:
+            return Hypothesis("no", 0.1, final=True)
+        if text == "nooo" and self.trailing_ms >= 200:  # a word whose fading end matters
+            return Hypothesis("no", 0.9, final=True)
+        return Hypothesis(text if text in self.phrases else "", 0.9, final=True)
+
+
+def word(text: str, ms: int = 240) -> list[bytes]:
+    return [text.encode()] * (ms // FRAME_MS)
+
+
+def pause(ms: int) -> list[bytes]:
+    return [SILENCE] * (ms // FRAME_MS)
+
+
+def listen(frames: list[bytes], recognizer: WordRecognizer | None = None,
+           ) -> tuple[Heard | None, int]:
+    """(what was heard, ms of silence after the last word when the turn ended)."""
+    listener = TurnListener(recognizer or WordRecognizer(), WordVad(), VOCABULARY,
+                            min_confidence=0.5)
+    silent = 0
+    for frame in [*pause(300), *frames, *pause(3000)]:
+        silent = silent + FRAME_MS if frame == SILENCE else 0
+        heard = listener.feed(frame)
+        if heard is not None:
+            return heard, silent
+    return None, silent
+
+
+def test_a_plain_no_is_answered_after_a_short_pause() -> None:
+    heard, waited = listen(word("no"))
+    assert heard is not None and heard.text == "no"
+    assert TIMING.complete_pause_ms <= waited < TIMING.complete_pause_ms + FRAME_MS
+
+
+def test_a_pause_after_i_dont_waits_for_know() -> None:
+    heard, _ = listen([*word("i"), *word("don't"), *pause(400), *word("know")])
+    assert heard is not None and heard.text == "i dont know"
+
+
+def test_i_dont_alone_is_heard_after_a_longer_pause() -> None:
+    heard, waited = listen([*word("i"), *word("don't")])
+    assert heard is not None and heard.text == "i dont"
+    assert TIMING.hesitation_ms <= waited < TIMING.hesitation_ms + FRAME_MS
+
+
+def test_a_slow_speaker_is_not_cut_off_mid_phrase() -> None:
+    heard, _ = listen([*word("not"), *pause(1200), *word("really")])
+    assert heard is not None and heard.text == "not really"
+
+
+def test_speech_that_is_no_answer_waits_out_the_patience() -> None:
+    heard, waited = listen(word("banana"))
+    assert heard is not None and heard.text == UNINTELLIGIBLE and heard.confidence == 0.0
+    assert TIMING.patience_ms <= waited < TIMING.patience_ms + FRAME_MS
+
+
+def test_an_unsure_recognition_gives_the_speaker_a_little_time_to_go_on() -> None:
+    heard, waited = listen(word("mumble"))
+    assert heard is not None and heard.confidence == 0.1
+    assert TIMING.hesitation_ms <= waited < TIMING.hesitation_ms + FRAME_MS
+
+
+def test_the_answer_is_recognized_during_the_pause_not_after_it() -> None:
+    recognizer = WordRecognizer()
+    heard, _ = listen(word("yes"), recognizer)
+    assert heard is not None and heard.text == "yes"
+    assert recognizer.decodes == 1  # the early result was the answer: no second decode
+
+
+def test_a_word_unclear_without_its_fading_end_is_recognized_again_with_it() -> None:
+    heard, waited = listen(word("nooo"))
+    assert heard is not None and heard.text == "no"
+    assert TIMING.recheck_ms <= waited < TIMING.recheck_ms + TIMING.complete_pause_ms
+
+
+def test_a_long_ramble_is_cut_at_the_limit() -> None:
+    heard, _ = listen(word("banana", TIMING.max_utterance_ms + 1000))
+    assert heard is not None and heard.text == UNINTELLIGIBLE
