@@ -62,7 +62,7 @@ def measure(quick: bool) -> dict[str, Any]:
                                             "session": "whole: sudden weakness, guidance"}}}
 
     def gaps() -> dict[str, Any]:
-        measured, peak_mb, unnoticed = voice.response_gaps(10 if quick else 40, tmp / "gaps")
+        measured, peak_mb, unnoticed = voice.response_gaps(8 if quick else 40, tmp / "gaps")
         result: dict[str, Any] = {
             "response_gap_ms_p50": round(percentile(measured, 50), 1),
             "response_gap_ms_p95": round(percentile(measured, 95), 1),
@@ -82,7 +82,7 @@ def measure(quick: bool) -> dict[str, Any]:
                 "details": {"cold_start_s": spread(times)}}
 
     def idle() -> dict[str, Any]:
-        seconds = 10 if quick else 60
+        seconds = 8 if quick else 60
         silent = [voice.idle_cost(seconds, False, tmp) for _ in range(1 if quick else 3)]
         noisy = [voice.idle_cost(seconds, True, tmp) for _ in range(1 if quick else 3)]
         return {"idle_cpu_percent": round(statistics.median(silent), 2),
@@ -106,7 +106,7 @@ def measure(quick: bool) -> dict[str, Any]:
                             "hearing_clips": len(clips)}}
 
     def drift() -> dict[str, Any]:
-        scale = 0.02 if quick else 1.0
+        scale = 0.01 if quick else 1.0
         result = routine_drift.routine_drift(scale)
         return {"routine_drift_ms": result["routine_drift_ms"],
                 "details": {"routine": {**result, "time_scale": scale}}}

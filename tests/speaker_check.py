@@ -39,5 +39,25 @@ def best_match(recording: npt.ArrayLike, template: npt.ArrayLike) -> tuple[float
     return float(score[index]), index
 
 
+def presence(recording: npt.ArrayLike, template: npt.ArrayLike, piece_s: float = 1.0) -> float:
+    """How clearly the whole template is in the recording: its weakest one-second piece.
+
+    Matching piece by piece, a dropout of a few milliseconds (a busy machine, a
+    device coming back) does not hide a prompt that was spoken, while a piece
+    that was never played still scores near zero.
+    """
+    t = np.asarray(template, dtype=np.float64)
+    nonzero = np.flatnonzero(t)
+    if not len(nonzero):
+        return 0.0
+    t = t[nonzero[0]:nonzero[-1] + 1]
+    n = int(piece_s * RATE)
+    starts = list(range(0, len(t), n))
+    if len(starts) > 1 and len(t) - starts[-1] < n // 2:
+        starts.pop()  # a short tail joins the piece before it
+    ends = [*starts[1:], len(t)]
+    return min(best_match(recording, t[a:b])[0] for a, b in zip(starts, ends, strict=True))
+
+
 def was_spoken(recording: npt.ArrayLike, text: str, rate: int, threshold: float = 0.3) -> bool:
     return best_match(recording, prompt_audio(text, rate))[0] >= threshold
