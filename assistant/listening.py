@@ -104,9 +104,7 @@ class TurnListener:
         if voiced:
             if self._early is not None:  # they went on: hear the whole turn again
                 self._early = None
-                self.recognizer.begin(self._vocabulary)
-                for chunk in self._turn:
-                    self.recognizer.accept(chunk)
+                self._restart()
             self._give([*self._held, frame])
             self._held.clear()
             self._silent_ms = 0
@@ -125,13 +123,17 @@ class TurnListener:
 
     def _recognize_so_far(self) -> None:
         if self._early is not None:  # the recognizer ended its utterance: start it again
-            self.recognizer.begin(self._vocabulary)
-            for chunk in self._turn:
-                self.recognizer.accept(chunk)
+            self._restart()
         self._give(self._held)
         self._held.clear()
         self._early = self._final()
         self._decoded_at = self._silent_ms
+
+    def _restart(self) -> None:
+        """A new utterance holding this turn's audio so far (recognizers end theirs on `end`)."""
+        self.recognizer.begin(self._vocabulary)
+        for chunk in self._turn:
+            self.recognizer.accept(chunk)
 
     def _give(self, frames: list[bytes]) -> None:
         for chunk in frames:

@@ -26,10 +26,9 @@ from virtual_audio import (  # noqa: E402
     RATE,
     SpeakerRecorder,
     audible_segments,
-    private_rig,
     read_wav,
-    reap_children,
     resample,
+    rig_while,
     to_int16,
 )
 
@@ -82,8 +81,7 @@ def response_gaps(answers: int, tmp: Path) -> tuple[list[float], float, int]:
     gaps: list[float] = []
     peak = PeakMemory()
     unnoticed = 0
-    rig = private_rig("bench").start()
-    try:
+    with rig_while("bench") as rig:
         for attempt in range(4):
             folder = tmp / f"session{attempt}"
             folder.mkdir(parents=True, exist_ok=True)
@@ -99,9 +97,6 @@ def response_gaps(answers: int, tmp: Path) -> tuple[list[float], float, int]:
             unnoticed += noticed_answers(session).count(False)
             if len(gaps) >= answers:
                 break
-    finally:
-        reap_children()
-        rig.stop()
     return gaps[:answers], peak.mb, unnoticed
 
 
@@ -195,8 +190,7 @@ def noticed_answers(session: Any) -> list[bool]:
 def cold_start(runs: int, tmp: Path) -> list[float]:
     """Seconds from launching run.py to the first audible sample of the greeting."""
     times = []
-    rig = private_rig("cold").start()
-    try:
+    with rig_while("cold") as rig:
         for n in range(runs):
             with SpeakerRecorder(rig) as recorder:
                 launched = time.monotonic()
@@ -212,16 +206,12 @@ def cold_start(runs: int, tmp: Path) -> list[float]:
                 proc.wait()
                 if heard is not None:
                     times.append(recorder.time_at(heard) - launched)
-    finally:
-        reap_children()
-        rig.stop()
     return times
 
 
 def idle_cost(seconds: float, noisy: bool, tmp: Path) -> float:
     """CPU of the waiting assistant (percent of one core) in a silent or noisy room."""
-    rig = private_rig("idle").start()
-    try:
+    with rig_while("idle") as rig:
         proc = subprocess.Popen(
             [sys.executable, str(REPO_ROOT / "run.py"), "--engine", "pocketsphinx",
              "--input-device", rig.input_device, "--output-device", rig.output_device],
@@ -243,9 +233,6 @@ def idle_cost(seconds: float, noisy: bool, tmp: Path) -> float:
             player.stop()
         proc.kill()
         proc.wait()
-    finally:
-        reap_children()
-        rig.stop()
     return 100 * used / elapsed
 
 
@@ -273,15 +260,11 @@ def _cpu_seconds(pid: int) -> float:
 def peak_rss_mb(engine: str, tmp: Path) -> float:
     """Peak resident memory of a whole spoken session (sudden weakness: emergency, goodbye)."""
     tmp.mkdir(parents=True, exist_ok=True)
-    rig = private_rig("rss").start()
-    try:
+    with rig_while("rss") as rig:
         def script(state: str, count: int) -> str | None:
             return {"check.sudden_onset": "yes", "emergency": "goodbye"}.get(state)
 
         peak = PeakMemory()
         run_spoken_session(rig, script, tmp, extra=(*FAST, "--engine", engine), timeout=300,
                            during=peak)
-    finally:
-        reap_children()
-        rig.stop()
     return peak.mb

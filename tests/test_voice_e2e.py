@@ -23,11 +23,10 @@ from virtual_audio import (
     SpeakerRecorder,
     VirtualAudio,
     play_into_mic,
-    private_rig,
     pulseaudio_installed,
-    reap_children,
     replug,
     require_rig,
+    rig_while,
     unplug,
 )
 
@@ -43,12 +42,8 @@ FAST = ("--rate", "190")  # the tests' own pace; the default for users is about 
 @pytest.fixture(scope="module")
 def rig() -> Iterator[VirtualAudio]:
     require_rig()
-    audio = private_rig("e2e").start()
-    try:
+    with rig_while("e2e") as audio:
         yield audio
-    finally:
-        reap_children()
-        audio.stop()
 
 
 def answers(replies: dict[str, list[str]], default: str | None = None,
@@ -199,12 +194,8 @@ def test_help_spoken_while_the_assistant_talks_interrupts_it(rig: VirtualAudio, 
 @pytest.fixture(scope="module")
 def fault_rig() -> Iterator[VirtualAudio]:
     require_rig()
-    audio = private_rig("e2e_faults").start()
-    try:
+    with rig_while("e2e_faults") as audio:
         yield audio
-    finally:
-        reap_children()
-        audio.stop()
 
 
 def errors(session: SpokenSession) -> list[str]:

@@ -186,6 +186,17 @@ class VirtualAudio:
         return {self.speaker, self.mic_feed, self.mic} <= names
 
 
+@contextlib.contextmanager
+def rig_while(tag: str) -> Iterator[VirtualAudio]:
+    """A private rig, started now and removed (with any player or recorder left) afterwards."""
+    rig = private_rig(tag).start()
+    try:
+        yield rig
+    finally:
+        reap_children()
+        rig.stop()
+
+
 def private_rig(tag: str = "t") -> VirtualAudio:
     """A new, uniquely named device set (not yet started)."""
     return VirtualAudio(f"assistant_{tag}{os.getpid()}_{next(_prefix_counter)}")
@@ -600,12 +611,8 @@ def require_rig() -> None:
 def virtual_audio() -> Iterator[VirtualAudio]:
     """This test session's own virtual speaker and microphone, removed afterwards."""
     require_rig()
-    rig = private_rig("s").start()
-    try:
+    with rig_while("s") as rig:
         yield rig
-    finally:
-        reap_children()
-        rig.stop()
 
 
 @pytest.fixture
