@@ -218,3 +218,19 @@ def test_sound_alikes_of_short_answers_are_not_garbage(
     assert {"the", "house", "water"} <= set(garbage)  # ordinary words stay garbage
     assert "go" not in garbage  # one sound from "no"
     assert phone_distance(["N", "OW"], ["N", "AW"]) == 1
+
+
+@pytest.mark.parametrize("said", ["I have chest pain", "I've got chest pain", "my chest is tight"])
+def test_chest_pain_told_in_a_sentence_is_heard_at_the_first_question(
+        recognizer: PocketsphinxRecognizer, said: str) -> None:
+    """People say "I have chest pain" rather than "chest pain"; by voice a phrase is only
+    heard whole, so the dialog lists those forms, and they must reach the call-911 guidance."""
+    from assistant.dialog import DialogMachine
+    from assistant.dialog_data import load_dialogs
+
+    machine = DialogMachine(load_dialogs(Path(__file__).resolve().parents[1] / "dialogs"), "911")
+    listening = machine.start(0.0).listening
+    assert listening is not None
+    final, _ = hear(recognizer, listening.vocabulary, in_room(synthesize(said)))
+    assert machine.book.understand(final.text, machine.intents()).intent == "chest_pain"
+    assert final.confidence is not None and final.confidence >= POCKETSPHINX_MIN_CONFIDENCE
