@@ -49,6 +49,11 @@ class Endpointing:
     hesitation_ms: int = 720  # ... after an open phrase ("i don't", maybe "... know") or a guess
     patience_ms: int = 1500  # silence that ends the turn otherwise (slow speakers)
     max_utterance_ms: int = 8000
+    # A turn also ends once it is longer than the longest phrase could take a slow speaker
+    # (this per word, plus the slack): no phrase can be heard in it any more, and in a noisy
+    # room the wake listener would otherwise decode the same 8 s of clatter again and again.
+    ms_per_word: int = 800
+    phrase_slack_ms: int = 1500
 
 
 class TurnListener:
@@ -76,6 +81,8 @@ class TurnListener:
         self._complete = {normalize(p) for p in vocabulary.phrases}
         self._open = {normalize(p) for p in vocabulary.open_phrases}
         self._vocabulary = vocabulary
+        longest = max((len(normalize(p).split()) for p in vocabulary.phrases), default=0)
+        self.max_turn_ms = min(t.max_utterance_ms, longest * t.ms_per_word + t.phrase_slack_ms)
         self._preroll: deque[bytes] = deque(maxlen=max(1, t.preroll_ms // t.frame_ms))
         self._voiced_run = 0
         self.speaking = False
@@ -117,7 +124,7 @@ class TurnListener:
                     and self._pause_after(self._early) > t.complete_pause_ms:
                 self._recognize_so_far()  # unsure early on: again, with the word's tail
         ended = self._silent_ms >= self._pause_after(self._early)
-        if ended or self._spoken_ms >= t.max_utterance_ms:
+        if ended or self._spoken_ms >= self.max_turn_ms:
             return self.finish()
         return None
 

@@ -127,3 +127,22 @@ def test_a_word_unclear_without_its_fading_end_is_recognized_again_with_it() -> 
 def test_a_long_ramble_is_cut_at_the_limit() -> None:
     heard, _ = listen(word("banana", TIMING.max_utterance_ms + 1000))
     assert heard is not None and heard.text == UNINTELLIGIBLE
+
+
+def test_clatter_that_goes_on_is_given_up_once_no_phrase_could_be_that_long() -> None:
+    """Dishes clattering in front of the wake listener: a turn that is already longer than
+    "hello helper" could take is over, instead of holding (and decoding again at every
+    little gap) 8 s of it."""
+    recognizer = WordRecognizer()
+    listener = TurnListener(recognizer, WordVad(), Vocabulary(("hello helper",)),
+                            min_confidence=0.5)
+    fed_ms = 0
+    heard = None
+    for frame in [*word("clink", 270), *pause(90)] * 40:  # 14 s of clatter
+        fed_ms += FRAME_MS
+        heard = listener.feed(frame)
+        if heard is not None:
+            break
+    budget_ms = 2 * TIMING.ms_per_word + TIMING.phrase_slack_ms
+    assert heard is not None and heard.text == UNINTELLIGIBLE
+    assert fed_ms <= budget_ms + FRAME_MS < TIMING.max_utterance_ms
