@@ -81,7 +81,7 @@ class TurnListener:
         self._complete = {normalize(p) for p in vocabulary.phrases}
         self._open = {normalize(p) for p in vocabulary.open_phrases}
         self._vocabulary = vocabulary
-        longest = max((len(normalize(p).split()) for p in vocabulary.phrases), default=0)
+        longest = max((len(p.split()) for p in self._complete), default=0)
         self.max_turn_ms = min(t.max_utterance_ms, longest * t.ms_per_word + t.phrase_slack_ms)
         self._preroll: deque[bytes] = deque(maxlen=max(1, t.preroll_ms // t.frame_ms))
         self._voiced_run = 0

@@ -160,14 +160,13 @@ class AudioVoice:
         except Exception:  # noqa: BLE001 - barge-in is best effort; listen() handles faults
             return None
 
-    def wait_for_phrase(self, phrase: str, min_confidence: float) -> None:
+    def wait_for_phrase(self, phrase: str) -> None:
         """Idle until the wake phrase is said: cheap, and deaf to other speech."""
         vocabulary = Vocabulary((phrase,))
         wanted = normalize(phrase)
         while True:
             heard = self.listen(vocabulary, until=float("inf"))
-            confident = heard is not None and (heard.confidence or 0) >= min_confidence
-            if confident and heard is not None and normalize(heard.text) == wanted:
+            if heard is not None and self._accepted(heard) and normalize(heard.text) == wanted:
                 return
 
 
@@ -210,7 +209,7 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
         while True:
             if not args.once:
                 print(f"Listening for the wake phrase: \"{args.wake_phrase}\"", flush=True)
-                voice.wait_for_phrase(args.wake_phrase, recognizer.min_confidence)
+                voice.wait_for_phrase(args.wake_phrase)
             transcript = Transcript.to_file(args.transcript, clock)
             holder[:] = [transcript]
             machine = DialogMachine(dialogs, args.emergency_number,
