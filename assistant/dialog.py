@@ -2,38 +2,53 @@
 
 Pure: it never speaks, sleeps or prints. Each call takes what was heard (or
 that the time ran out) with the current time, and returns a `Turn`: what to
-say, what may be said next and until when, and what to record. Text mode,
-voice mode and the tests all drive this one machine.
+say, what may be said next and until when, and what to record. What was
+heard is interpreted (`interpret`) and weighed (`policy.decide`) before it
+becomes a trigger. Text mode, voice mode and the tests all drive this one
+machine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from transitions.extensions import HierarchicalMachine
 from transitions.extensions.nesting import NestedState
 
-from assistant.dialog_data import DISPOSITION_RANK, Dialogs, Message, Question
-from assistant.ports import Heard, Vocabulary, VoiceChange
-from assistant.routine_plan import Beat, plan_routine, planned_seconds
-from assistant.transcript import Event, Exercise, HeardEvent, Outcome, StateEvent, Timing
-from assistant.understanding import UNCLEAR, PhraseBook, normalize, spoken_number
+from assistant.dialog_data import Dialogs, Message, Question
+from assistant.dialog_model import (
+    CHECK_IN,
+    PAUSED,
+    RUNNING,
+    UNWELL,
+    WHICH,
+    DialogModel,
+    Listening,
+    Pending,
+    Turn,
+)
+from assistant.grammar import lexicon_and_grammar
+from assistant.interpret import Interpretation, interpret
+from assistant.policy import Decision, Moment, decide
+from assistant.ports import Heard, VoiceChange
+from assistant.transcript import HeardEvent, StateEvent
+from assistant.words import PhraseIndex, phrase
+
+__all__ = ["DialogMachine", "DottedState", "Listening", "Turn"]
 
 ANSWERS = ("yes", "no", "unsure")
-GLOBAL = ("emergency", "help", "repeat", "slower", "faster", "louder", "softer", "stop",
-          "what_can_i_say")
-ROUTINE_COMMANDS = ("pause", "resume", "skip")
 VOICE_CHANGES = {
     "slower": VoiceChange(rate_steps=-1), "faster": VoiceChange(rate_steps=1),
     "louder": VoiceChange(volume_steps=1), "softer": VoiceChange(volume_steps=-1),
 }
-BARGE_IN = ("stop", "help", "emergency")
-RUNNING, PAUSED, CHECK_IN, WHICH = (
-    "routine.running", "routine.paused", "routine.check_in", "routine.which"
-)
+GLOBAL = ("help", "stop", "what_can_i_say", *VOICE_CHANGES)
+ROUTINE_STATES = (RUNNING, PAUSED, CHECK_IN, WHICH, UNWELL)
+SAFETY_ACTIONS = ("emergency", "red_flag", "stop_sign", "help", "stop", "pause")
+
+
+_ANSWER_WORDS: dict[int, tuple[object, PhraseIndex, frozenset[tuple[str, ...]]]] = {}
 
 
 class DottedState(NestedState):
@@ -46,309 +61,8 @@ class DialogStateMachine(HierarchicalMachine):
     state_cls = DottedState
 
 
-@dataclass(frozen=True)
-class Listening:
-    """What the machine waits for now."""
-
-    intents: tuple[str, ...]
-    vocabulary: Vocabulary
-    until: float
-    timed: bool  # a routine beat: when time is up the routine moves on, silence is fine
-
-
-@dataclass
-class Turn:
-    says: list[str] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    voice_changes: list[VoiceChange] = field(default_factory=list)
-    listening: Listening | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.listening is None
-
-
 def question_state(name: str, routine_setup: bool = False) -> str:
     return f"{'routine' if routine_setup else 'check'}.{name}"
-
-
-class DialogModel:
-    """The state the machine decorates: counters, the routine plan and the turn being built."""
-
-    state: str
-
-    def __init__(self, dialogs: Dialogs, emergency_number: str) -> None:
-        self.d = dialogs
-        self.emergency_number = emergency_number
-        self.now = 0.0
-        self.turn = Turn()
-        self.attempts = 0
-        self.last_prompt: list[str] = []
-        self.disposition: str | None = None
-        self.reason = ""
-        self.return_to = ""
-        self.can_stand = False
-        self.beats: list[Beat] = []
-        self.cursor = -1
-        self.next_due = 0.0
-        self.pace = 1.0
-        self.completed: list[str] = []
-        self.skipped: list[str] = []
-        self.reminders = 0
-        self.routine_started = False
-        self.until = 0.0
-        self.timed = False
-
-    # --- saying things -------------------------------------------------------------
-
-    def fill(self, text: str, **extra: str) -> str:
-        values = {"emergency_number": self.emergency_number, **extra}
-        if "{routine_minutes}" in text:  # planning the routine for every line said is wasteful
-            values["routine_minutes"] = str(self.routine_minutes())
-        return text.format_map(_Blank(values))
-
-    def say(self, *texts: str, prompt: bool = False, **extra: str) -> None:
-        lines = [self.fill(t, **extra) for t in texts if t]
-        self.turn.says.extend(lines)
-        if prompt:
-            self.last_prompt = lines
-
-    def record(self, event: Event) -> None:
-        self.turn.events.append(event)
-
-    def set_outcome(self, disposition: str, reason: str) -> None:
-        """Outcomes only ever raise the level of care within a session."""
-        current = DISPOSITION_RANK[self.disposition] if self.disposition else -1
-        if DISPOSITION_RANK[disposition] > current:
-            self.disposition = disposition
-            self.reason = reason or self.reason
-            self.record(Outcome(disposition, self.reason))
-
-    def listen_again(self) -> None:
-        """After "repeat" or "louder": a fresh wait, as long as this moment's usual one."""
-        if self.timed:
-            return  # a routine beat keeps its deadline
-        if self.state == PAUSED:
-            self.until = self.now + self.d.routine.paused.seconds
-        else:
-            self.wait_for_answer()
-
-    def wait_for_answer(self, seconds: float | None = None) -> None:
-        self.until = self.now + (seconds or self.d.phrases.listening.answer_seconds)
-        self.timed = False
-
-    def options_for(self, kind: str) -> str:
-        options = getattr(self.d.phrases.options, kind)
-        return self.fill(self.d.phrases.prompts.options, options=options)
-
-    # --- questions ------------------------------------------------------------------
-
-    def ask(self, question: Question) -> None:
-        self.attempts = 0
-        self.say(question.ask, prompt=True)
-        self.wait_for_answer()
-
-    def may_reask(self) -> bool:
-        return self.attempts < self.d.phrases.listening.reasks
-
-    def reask(self, lead: str, simpler: str, options_kind: str) -> None:
-        self.attempts += 1
-        self.say(lead, simpler, self.options_for(options_kind))
-        self.last_prompt = [self.fill(simpler)]
-        self.wait_for_answer(self.d.phrases.listening.reask_seconds)
-
-    def explain(self, template: str, topic: str) -> None:
-        self.reason = self.fill(template, topic=topic)
-        self.say(self.reason)
-
-    def enter_message(self, message: Message, reason: str = "") -> None:
-        self.say(*message.say)
-        if message.outcome:
-            self.set_outcome(message.outcome, reason or self.reason)
-
-    # --- help -------------------------------------------------------------------------
-
-    def remember_return(self) -> None:
-        self.return_to = PAUSED if self.state in (RUNNING, PAUSED) else self.state
-
-    def returning_to(self, state: str) -> bool:
-        return self.return_to == state
-
-    def ask_help(self) -> None:
-        self.attempts = 0
-        self.say(self.d.phrases.prompts.help_question, prompt=True)
-        self.wait_for_answer()
-
-    def explain_help(self) -> None:
-        prompts = self.d.phrases.prompts
-        self.say(prompts.help_explain, prompts.always_options)
-
-    # --- emergency ------------------------------------------------------------------
-
-    def enter_emergency(self) -> None:
-        guidance = self.d.emergency
-        self.set_outcome("emergency", self.reason)
-        self.reminders = 0
-        self.say(guidance.opening)
-        self.say_guidance()
-
-    def say_guidance(self) -> None:
-        guidance = self.d.emergency
-        self.say(*guidance.steps, guidance.closing)
-        self.last_prompt = [self.fill(t) for t in (*guidance.steps, guidance.closing)]
-        self.wait_for_answer()
-
-    def remind_emergency(self) -> None:
-        self.reminders += 1
-        self.say(self.d.emergency.reminder, self.d.emergency.closing)
-        self.wait_for_answer()
-
-    def may_remind_emergency(self) -> bool:
-        return self.reminders < self.d.emergency.reminders
-
-    # --- goodbye ----------------------------------------------------------------------
-
-    def enter_goodbye(self) -> None:
-        prompts = self.d.phrases.prompts
-        if self.disposition == "emergency":
-            self.say(self.d.emergency.reminder)
-        else:
-            if self.disposition == "urgent":
-                self.say(prompts.goodbye_urgent_reminder.text)
-            self.say(prompts.goodbye_safety_net.text)
-        self.say(prompts.goodbye)
-
-    # --- the routine --------------------------------------------------------------------
-
-    def routine_minutes(self) -> int:
-        beats = self.beats or plan_routine(self.d.routine, can_stand=True)
-        return max(1, round(planned_seconds(beats) / 60))
-
-    def note_can_stand(self) -> None:
-        self.can_stand = True
-
-    def start_routine(self) -> None:
-        self.beats = plan_routine(self.d.routine, self.can_stand)
-        self.cursor = -1
-        self.routine_started = True
-        self.say(*(r.text for r in self.d.routine.reminders))
-        self.next_due = self.now
-
-    def current_beat(self) -> Beat | None:
-        return self.beats[self.cursor] if 0 <= self.cursor < len(self.beats) else None
-
-    def emit_beat(self) -> None:
-        beat = self.beats[self.cursor]
-        self.say(beat.text)
-        if beat.kind in ("say", "rest"):  # "repeat" says the instruction, not a count
-            self.last_prompt = [beat.text]
-        if beat.kind in ("rep", "hold"):
-            self.record(Exercise(beat.exercise, beat.side, beat.set, beat.rep, beat.of,
-                                 beat.hold_left, beat.kind))
-        self.record(Timing(round(self.next_due, 4), round(self.now, 4)))
-        self.next_due += beat.seconds * self.pace
-        self.until = self.next_due
-        self.timed = True
-
-    def beat_due(self) -> None:
-        """Time is up for this beat: say the next, or hand over to the check-in or the end."""
-        self.cursor += 1
-        beat = self.current_beat()
-        if beat is None:
-            self.trigger("finished")
-        elif beat.kind == "check_in":
-            self.trigger("check")
-        else:
-            self.emit_beat()
-
-    def resume_beats(self) -> None:
-        """Back to the routine after a pause or check-in: the current beat again, timed from now."""
-        self.next_due = self.now
-        self.cursor -= 1
-        self.beat_due()
-
-    def skip_part(self) -> None:
-        """On to the next part: an exercise skipped is not done, so its check-in goes too."""
-        beat = self.current_beat()
-        if beat is None:
-            return
-        if beat.kind not in ("rest", "check_in") and 0 < beat.group < self.last_group():
-            self.skipped.append(beat.exercise)
-        self.cursor = next(
-            (i for i, later in enumerate(self.beats) if later.group > beat.group), len(self.beats)
-        )
-        self.resume_beats()
-
-    def last_group(self) -> int:
-        return self.beats[-1].group if self.beats else 0
-
-    def ask_check_in(self) -> None:
-        self.attempts = 0
-        self.say(self.d.routine.check_in.ask, prompt=True)
-        self.wait_for_answer()
-
-    def passed_check_in(self) -> None:
-        beat = self.current_beat()
-        if beat is not None and beat.exercise not in self.completed:
-            self.completed.append(beat.exercise)
-        self.say(self.d.routine.check_in.good)
-        self.cursor += 1
-
-    def ask_which(self) -> None:
-        self.say(self.d.routine.check_in.which, prompt=True)
-        self.wait_for_answer()
-
-    def enter_paused(self) -> None:
-        self.reminders = 0
-        self.say(self.d.routine.paused.say, prompt=True)
-        self.until = self.now + self.d.routine.paused.seconds
-        self.timed = False
-
-    def remind_paused(self) -> None:
-        self.reminders += 1
-        self.say(self.d.routine.paused.reminder)
-        self.until = self.now + self.d.routine.paused.seconds
-
-    def may_remind_paused(self) -> bool:
-        return self.reminders < self.d.routine.paused.reminders
-
-    def summarize(self, stopped: bool, closing: bool = True) -> None:
-        summary = self.d.routine.summary
-        if not self.completed:
-            self.say(summary.nothing)
-        else:
-            self.say(summary.stopped if stopped else summary.done,
-                     done=_spoken_list(self.completed))
-        if self.skipped and not stopped:
-            self.say(summary.skipped, skipped=_spoken_list(self.skipped))
-        if self.completed and closing:
-            self.say(summary.closing)
-
-    def stop_routine(self) -> None:
-        if self.routine_started:
-            self.summarize(stopped=True)
-
-    def stop_routine_for_safety(self) -> None:
-        """Stopped for a warning sign: no "try these twice a week" after "see your doctor first"."""
-        if self.routine_started:
-            self.summarize(stopped=True, closing=False)
-
-    def change_pace(self, command: str) -> None:
-        pace = self.d.routine.pace
-        if command == "slower":
-            self.pace = min(pace.max_slowdown, self.pace * pace.slower_factor)
-        elif command == "faster":
-            self.pace = max(pace.max_speedup, self.pace * pace.faster_factor)
-
-
-class _Blank(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _spoken_list(items: list[str]) -> str:
-    items = [i.lower() for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + ", and " + items[-1]
 
 
 class DialogMachine:
@@ -366,28 +80,12 @@ class DialogMachine:
         self.d = dialogs
         self.min_confidence = min_confidence
         self.model = DialogModel(dialogs, emergency_number)
+        self.lexicon, self.grammar = lexicon_and_grammar(dialogs.words, emergency_number)
+        self.symptoms = self.lexicon.symptoms
         self.signs = dict(dialogs.routine.stop_signs)
-        self.emergency_signs = tuple(n for n, s in self.signs.items() if s.then == "emergency")
-        other_signs = tuple(n for n in self.signs if n not in self.emergency_signs)
-        commands = {k: list(v) for k, v in dialogs.phrases.commands.items()}
-        # The configured number, and 911 too: people say the number they know.
-        commands["emergency"] = [
-            p.replace("{emergency_number}", spoken_number(number))
-            for p in commands["emergency"] for number in dict.fromkeys((emergency_number, "911"))
-        ]
-        meanings: dict[str, list[str]] = {
-            **{k: list(v) for k, v in dialogs.phrases.answers.items()},
-            **commands,
-            **{n: list(s.phrases) for n, s in self.signs.items()},
-        }
-        self.book = PhraseBook(
-            meanings,
-            priority=("emergency", *self.emergency_signs, "help", *other_signs, "stop",
-                      "repeat", "what_can_i_say", "slower", "faster", "louder", "softer",
-                      "pause", "resume", "skip"),
-        )
         self.questions = dict(dialogs.question_nodes())
-        self._safety_words = ("emergency", "help", "stop", "pause", *self.signs)
+        self.setup_names = set(dialogs.routine.setup)
+        self._around = frozenset(self._around_routine())
         self.machine = machine_class(
             model=self.model, states=self._states(), initial="start", auto_transitions=False,
             queued=True, send_event=False, ignore_invalid_triggers=True, **machine_kwargs,
@@ -397,29 +95,31 @@ class DialogMachine:
     # --- the graph ------------------------------------------------------------------------
 
     def _states(self) -> list[Any]:
+        model = self.model
         check_children = []
         for name, node in self.d.check.nodes.items():
             if isinstance(node, Question):
-                check_children.append({"name": name, "on_enter": partial(self.model.ask, node)})
+                check_children.append({"name": name, "on_enter": partial(model.ask, node)})
             else:
                 check_children.append({"name": name, "on_enter": self._message_entry(node)})
         routine_children: list[Any] = [
-            {"name": name, "on_enter": partial(self.model.ask, q)}
+            {"name": name, "on_enter": partial(model.ask, q)}
             for name, q in self.d.routine.setup.items()
         ]
         routine_children += [
             {"name": "running"},
-            {"name": "paused", "on_enter": self.model.enter_paused},
-            {"name": "check_in", "on_enter": self.model.ask_check_in},
-            {"name": "which", "on_enter": self.model.ask_which},
+            {"name": "paused", "on_enter": model.enter_paused},
+            {"name": "check_in", "on_enter": model.ask_check_in},
+            {"name": "which", "on_enter": model.ask_which},
+            {"name": "ask_unwell", "on_enter": model.ask_unwell},
         ]
         return [
             "start",
             {"name": "check", "children": check_children},
-            {"name": "help", "on_enter": self.model.ask_help},
-            {"name": "emergency", "on_enter": self.model.enter_emergency},
+            {"name": "help", "on_enter": model.ask_help},
+            {"name": "emergency", "on_enter": model.enter_emergency},
             {"name": "routine", "children": routine_children},
-            {"name": "goodbye", "on_enter": self.model.enter_goodbye, "final": True},
+            {"name": "goodbye", "on_enter": model.enter_goodbye, "final": True},
         ]
 
     def _message_entry(self, node: Message) -> Callable[[], None]:
@@ -445,7 +145,6 @@ class DialogMachine:
         first = question_state(self.d.check.start)
         m.add_transition("begin", "start", first,
                          before=partial(model.say, *self.d.check.greeting.say))
-
         for setup, nodes in ((False, self.d.check.nodes), (True, self.d.routine.setup)):
             order = list(nodes)
             for name, node in nodes.items():
@@ -457,6 +156,7 @@ class DialogMachine:
                 self._add_answers(here, node, target)
         self._add_emergency()
         self._add_routine()
+        self._add_stop_signs()
         if with_global_commands:
             self._add_help()
             self._add_global_commands()
@@ -470,14 +170,14 @@ class DialogMachine:
         """yes / no, then unclear and silence: ask again in simpler words, then the safe route."""
         m, model, prompts = self.machine, self.model, self.d.phrases.prompts
 
-        def route(trigger: str, destination: str, because: str | None, **kwargs: Any) -> None:
+        def route(trigger: str, destination: str, because: str | None) -> None:
             dest = target(destination)
             before: list[Any] = [partial(model.explain, because, node.topic)] if (
                 because and self._is_outcome(destination)) else []
             if trigger == "yes" and here == question_state("can_stand", True):
                 before.append(model.note_can_stand)
             after = [model.start_routine, model.beat_due] if dest == RUNNING else []
-            m.add_transition(trigger, here, dest, before=before, after=after, **kwargs)
+            m.add_transition(trigger, here, dest, before=before, after=after)
 
         route("yes", node.if_yes, prompts.because_yes)
         route("no", node.if_no, None)
@@ -503,13 +203,17 @@ class DialogMachine:
                              before=model.explain_help)
 
     def _add_emergency(self) -> None:
+        """One step at a time; it never goes back to questions or exercises."""
         m, model = self.machine, self.model
-        # A new warning sign while waiting for the ambulance: the steps again, never silence.
-        for trigger in ("repeat", "emergency", "help", *self.emergency_signs):
-            m.add_transition(trigger, "emergency", None, after=model.say_guidance)
-        m.add_transition("unclear", "emergency", None, after=model.remind_emergency)
+        m.add_transition("next", "emergency", None, after=model.next_step)
+        m.add_transition("repeat", "emergency", None, after=model.repeat_step)
+        for trigger in ("emergency", "help", "red_flag"):  # the call first, again
+            m.add_transition(trigger, "emergency", None, after=model.restart_steps)
+        m.add_transition("acknowledged", "emergency", None, after=model.acknowledge_call)
+        m.add_transition("unclear", "emergency", None,
+                         after=partial(model.remind_emergency, False))
         m.add_transition("silence", "emergency", None, conditions=model.may_remind_emergency,
-                         after=model.remind_emergency)
+                         after=model.next_step)
         m.add_transition("silence", "emergency", "goodbye")
 
     def _add_routine(self) -> None:
@@ -518,10 +222,13 @@ class DialogMachine:
         m.add_transition("check", RUNNING, CHECK_IN)
         m.add_transition("finished", RUNNING, "goodbye", before=partial(model.summarize, False))
         m.add_transition("pause", RUNNING, PAUSED)
+        m.add_transition("stop", RUNNING, UNWELL)
+        m.add_transition("stop", CHECK_IN, UNWELL)
         skipping, resuming = partial(model.say, routine.cues.skipping), partial(
             model.say, routine.cues.resuming)
         m.add_transition("skip", RUNNING, None, before=skipping, after=model.skip_part)
-        m.add_transition("resume", PAUSED, RUNNING, before=resuming, after=model.resume_beats)
+        for trigger in ("resume", "yes"):  # "Say resume when you are ready": "I'm ready"
+            m.add_transition(trigger, PAUSED, RUNNING, before=resuming, after=model.resume_beats)
         m.add_transition("skip", PAUSED, RUNNING, before=skipping, after=model.skip_part)
         m.add_transition("unclear", PAUSED, None,
                          after=partial(model.say, routine.paused.reminder))
@@ -531,76 +238,92 @@ class DialogMachine:
         m.add_transition("no", CHECK_IN, RUNNING, before=model.passed_check_in,
                          after=model.resume_beats)
         m.add_transition("yes", CHECK_IN, WHICH)
+        m.add_transition("yes", UNWELL, WHICH)
+        well = routine.stop_question.well
+        m.add_transition("no", UNWELL, "goodbye",
+                         before=[partial(model.enter_message, well), model.stop_routine])
         unclear = routine.check_in.unclear
-        for state in (CHECK_IN, WHICH):
+        prompts = self.d.phrases.prompts
+        for state, simpler in ((CHECK_IN, routine.check_in.simpler),
+                               (WHICH, routine.check_in.which),
+                               (UNWELL, routine.stop_question.simpler)):
             answers = ("yes", "no") if state == WHICH else ()
             for trigger in ("unclear", "unsure", "silence", *answers):
-                prompts = self.d.phrases.prompts
                 lead = prompts.reask_silence if trigger == "silence" else prompts.reask_unclear
-                simpler = routine.check_in.simpler if state == CHECK_IN else routine.check_in.which
-                m.add_transition(trigger, state, None, conditions=model.may_reask,
-                                 after=partial(model.reask, lead, simpler, "check_in"))
+                if state != UNWELL:  # after "stop", not sure means stop safely, at once
+                    m.add_transition(trigger, state, None, conditions=model.may_reask,
+                                     after=partial(model.reask, lead, simpler, "check_in"))
                 m.add_transition(trigger, state, "goodbye",
                                  before=[partial(model.enter_message, unclear,
                                                  "no clear answer to the safety check-in"),
                                          model.stop_routine_for_safety])
+
+    def _around_routine(self) -> list[str]:
+        """The routine's states, its set-up, and the question that offers it."""
+        offers = [question_state(n) for n, node in self.d.check.nodes.items()
+                  if isinstance(node, Question) and node.if_yes == "routine"]
+        return [*ROUTINE_STATES, *offers, *(question_state(n, True) for n in self.d.routine.setup)]
+
+    def _add_stop_signs(self) -> None:
+        """Each stop sign, from the routine and from the moments that lead into it."""
+        m, model = self.machine, self.model
         for sign_name, sign in self.signs.items():
-            for state in (RUNNING, PAUSED, CHECK_IN, WHICH):
-                m.add_transition(
-                    sign_name, state, sign.then,
-                    before=[partial(model.enter_message, sign,
-                                    f"reported {sign_name.replace('_', ' ')} during the routine"),
-                            *([] if sign.then == "emergency" else [model.stop_routine_for_safety])],
-                )
+            reason = f"reported {sign_name.replace('_', ' ')} during the routine"
+            for state in self._around_routine():
+                m.add_transition(sign_name, state, sign.then, before=[
+                    partial(model.enter_message, sign, reason),
+                    *([] if sign.then == "emergency" else [model.stop_routine_for_safety])])
 
     def _add_global_commands(self) -> None:
         m, model = self.machine, self.model
         listening = self._listening_states()
-        for sign_name in self.emergency_signs:
-            sign = self.signs[sign_name]
-            for state in listening:
-                if state not in (RUNNING, PAUSED, CHECK_IN, WHICH, "emergency"):
-                    reason = f"reported {sign_name.replace('_', ' ')}"
-                    m.add_transition(sign_name, state, "emergency",
-                                     before=partial(model.enter_message, sign, reason))
         reported = partial(setattr, model, "reason", "you asked for emergency help")
         for state in listening:
             if state == "emergency":
                 continue
             m.add_transition("emergency", state, "emergency", before=reported)
+            m.add_transition("red_flag", state, "emergency", before=partial(self._red_flag, state))
             if state != "help":
                 m.add_transition("help", state, "help", before=model.remember_return)
-            m.add_transition("stop", state, "goodbye", before=model.stop_routine)
-            m.add_transition("repeat", state, None, after=self._repeat)
+            if state not in (RUNNING, CHECK_IN):
+                m.add_transition("stop", state, "goodbye", before=model.stop_routine)
+            m.add_transition("repeat", state, None, after=model.say_again)
             m.add_transition("what_can_i_say", state, None, after=partial(self._options, state))
             for command in VOICE_CHANGES:
                 m.add_transition(command, state, None, after=partial(self._voice_change, command))
+            for symptom in self.symptoms.values():
+                if symptom.follow_up and state.startswith("check."):
+                    m.add_transition(f"ask_{symptom.follow_up}", state,
+                                     question_state(symptom.follow_up))
         m.add_transition("stop", "emergency", "goodbye")
         m.add_transition("what_can_i_say", "emergency", None,
                          after=partial(self._options, "emergency"))
         for command in VOICE_CHANGES:
             m.add_transition(command, "emergency", None, after=partial(self._voice_change, command))
 
+    def _red_flag(self, state: str) -> None:
+        """A red flag said at any moment: named, and in the routine, "Stop now" first."""
+        symptom = self.model.flagged
+        if state in ROUTINE_STATES:
+            sign = self.d.stop_sign_for(symptom) if symptom else None
+            if sign:
+                self.model.say(*self.signs[sign].say)
+            self.model.stop_routine_for_safety()
+
     def _listening_states(self) -> list[str]:
         names = [question_state(n) for n, node in self.d.check.nodes.items()
                  if isinstance(node, Question)]
         names += [question_state(n, True) for n in self.d.routine.setup]
-        return [*names, "help", "emergency", RUNNING, PAUSED, CHECK_IN, WHICH]
+        return [*names, "help", "emergency", *ROUTINE_STATES]
 
     # --- commands that keep the state ------------------------------------------------------
 
-    def _repeat(self) -> None:
-        model = self.model
-        if model.last_prompt:
-            model.say(*model.last_prompt)
-        else:
-            model.say(self.d.phrases.prompts.repeat_nothing)
-        model.listen_again()
-
     def _options(self, state: str) -> None:
-        kind = self._kind(state)
-        self.model.say(self.model.options_for(kind), self.d.phrases.prompts.always_options)
-        self.model.listen_again()
+        model = self.model
+        model.say(model.options_for(self._kind(state)), self.d.phrases.prompts.always_options)
+        if not model.timed:
+            model.say(*model.last_prompt)
+        model.listen_again()
 
     def _voice_change(self, command: str) -> None:
         model = self.model
@@ -613,34 +336,192 @@ class DialogMachine:
 
     @staticmethod
     def _kind(state: str) -> str:
-        if state == "help":
-            return "help"
-        if state == "emergency":
-            return "emergency"
+        if state in ("help", "emergency"):
+            return state
         if state == RUNNING:
             return "routine"
         if state == PAUSED:
             return "paused"
-        if state in (CHECK_IN, WHICH):
+        if state in (CHECK_IN, WHICH, UNWELL):
             return "check_in"
         return "question"
+
+    # --- what was said, at this moment ------------------------------------------------------
+
+    def moment(self) -> Moment:
+        """Where the conversation is, for the policy."""
+        state, model = self.model.state, self.model
+        commands = frozenset(GLOBAL)
+        around = state in self._around
+        if model.pending is not None:
+            return Moment("confirm", model.pending.question, True, commands=commands,
+                          around_routine=around)
+        if state == "emergency":
+            return Moment("guidance", commands=commands | {"next"})
+        if state == "help":
+            return Moment("help", red_flag=True, commands=commands)
+        if state == RUNNING:
+            return Moment("exercise", commands=commands | {"pause", "skip"}, around_routine=True)
+        if state == PAUSED:
+            return Moment("paused", commands=commands | {"resume", "skip"}, around_routine=True)
+        if state == CHECK_IN:
+            return Moment("check_in", okay="no", fine="no", commands=commands,
+                          around_routine=True)
+        if state == WHICH:
+            return Moment("which", commands=commands, around_routine=True)
+        if state == UNWELL:
+            return Moment("ask_unwell", okay="unclear", fine="no", commands=commands,
+                          around_routine=True)
+        name = state.rsplit(".", 1)[-1]
+        question = self.questions[name]
+        kind = "setup" if name in self.setup_names else "question"
+        return Moment(kind, name, question.red_flag, question.if_okay, question.if_fine,
+                      commands, around)
+
+    def expecting(self) -> frozenset[str]:
+        """The symptoms the question being asked is about."""
+        model = self.model
+        name = model.pending.question if model.pending else model.state.rsplit(".", 1)[-1]
+        if model.pending and model.pending.symptom:
+            return frozenset({model.pending.symptom})
+        return frozenset(n for n, s in self.symptoms.items() if name in s.answers)
+
+    def answer_words(self) -> tuple[PhraseIndex | None, frozenset[tuple[str, ...]]]:
+        """The answer words here, with the question's own ones, and which those are."""
+        model = self.model
+        owner: object
+        if model.pending is not None:
+            if model.pending.kind != "ask_if_new":
+                return None, frozenset()
+            owner = self.d.words.policy.ask_if_new
+        else:
+            owner = self.questions.get(model.state.rsplit(".", 1)[-1])
+        says_yes = list(getattr(owner, "says_yes", []))
+        says_no = list(getattr(owner, "says_no", []))
+        if not (says_yes or says_no):
+            return None, frozenset()
+        built = _ANSWER_WORDS.get(id(owner))
+        if built is None or built[0] is not owner:
+            words = self.d.words
+            groups = {**words.answers, "yes": [*words.answers["yes"], *says_yes],
+                      "no": [*words.answers["no"], *words.soft_no, *says_no]}
+            index = PhraseIndex((phrase(t), label) for label, texts in groups.items()
+                                for t in texts)
+            built = _ANSWER_WORDS[id(owner)] = (
+                owner, index, frozenset(phrase(t) for t in (*says_yes, *says_no)))
+        return built[1], built[2]
+
+    def _trigger_for(self, decision: Decision, state: str) -> str:
+        """The machine's trigger for a decision, or "" when the model handled it."""
+        model, action = self.model, decision.action
+        if model.pending is not None:
+            return self._resolve_pending(decision)
+        if action == "red_flag":
+            return self._flag(decision.symptom)
+        if action == "stop_sign":
+            return self.d.stop_sign_for(decision.symptom or "") or "unclear"
+        if action in ("confirm", "ask_if_new"):
+            question = self.moment().question
+            about = question if question and question in self.symptoms[
+                decision.symptom or ""].answers else None
+            model.start_pending(Pending(action, state, decision.symptom, about))
+            return ""
+        if action == "follow_up":
+            return f"ask_{self.symptoms[decision.symptom or ''].follow_up}"
+        if action == "no" and decision.confirm:
+            model.start_pending(Pending("confirm_no", state, question=self.moment().question))
+            return ""
+        if action == "repeat" and model.repeats >= self.d.words.policy.repeat_limit:
+            return "unclear"  # asked again and again: an unclear answer, counted
+        return action
+
+    def _flag(self, symptom: str | None) -> str:
+        self.model.flagged = symptom
+        topic = self.symptoms[symptom].topic if symptom else ""
+        self.model.reason = self.model.fill(self.d.phrases.prompts.because_yes, topic=topic)
+        if self.model.state in ROUTINE_STATES or self.model.state == "emergency":
+            return "red_flag"
+        self.model.say(self.model.reason)
+        return "red_flag"
+
+    def _resolve_pending(self, decision: Decision) -> str:
+        """The answer to a short question on the way (§4.2, §4.3)."""
+        model = self.model
+        pending = model.pending
+        assert pending is not None
+        action = decision.action
+        if self._reask_pending(decision):
+            return ""
+        if action in ("repeat", *VOICE_CHANGES, "what_can_i_say"):
+            if action == "repeat" and model.repeats >= self.d.words.policy.repeat_limit:
+                action = "unclear"
+            else:
+                return action
+        model.pending = None
+        if action in ("red_flag", "emergency", "stop", "help"):
+            return self._flag(decision.symptom) if action == "red_flag" else action
+        answer = action if action in (*ANSWERS, "silence") else "unclear"
+        symptom = self.symptoms[pending.symptom] if pending.symptom else None
+        if pending.kind == "confirm_no":
+            if answer in ("yes", "no"):
+                return answer
+            model.attempts = self.d.phrases.listening.reasks  # the safe route, at once
+            return "silence" if answer == "silence" else "unclear"
+        emergency = symptom is not None and symptom.level == "emergency"
+        if pending.kind == "confirm":
+            return self._back(pending) if answer == "no" else self._flag(pending.symptom)
+        if answer == "yes":  # ask_if_new: it is new, or worse
+            if emergency:
+                return self._flag(pending.symptom)
+            if pending.question and symptom:
+                return symptom.answers[pending.question]
+            if pending.origin in ROUTINE_STATES and symptom and symptom.level == "stop":
+                return self.d.stop_sign_for(symptom.name) or "unclear"
+            return self._back(pending)
+        if answer == "no":
+            return "no" if pending.question else self._back(pending)
+        if emergency:
+            return self._flag(pending.symptom)
+        if pending.question:
+            return "unsure"
+        if pending.origin in ROUTINE_STATES and symptom and symptom.level == "stop":
+            return self.d.stop_sign_for(symptom.name) or "unclear"
+        return self._back(pending)
+
+    def _reask_pending(self, decision: Decision) -> bool:
+        """"Is it new?" -- "not sure": asked once more, in simpler words, before the safe route."""
+        model = self.model
+        pending = model.pending
+        if pending is None or pending.kind != "ask_if_new" or model.attempts >= 1:
+            return False
+        if decision.action not in ("unsure", "unclear", "silence"):
+            return False
+        prompts = self.d.phrases.prompts
+        lead = {"unsure": prompts.reask_unsure, "silence": prompts.reask_silence}.get(
+            decision.action, prompts.reask_unclear)
+        model.reask(lead, self.d.words.policy.ask_if_new.simpler, "question")
+        return True
+
+    def _back(self, pending: Pending) -> str:
+        """Nothing new after all: on with what was being done."""
+        model = self.model
+        if pending.origin == RUNNING:
+            model.resume_beats()
+            return ""
+        if pending.origin == CHECK_IN:
+            model.ask_check_in()
+            return ""
+        model.say(*model.origin_prompt)
+        model.last_prompt = list(model.origin_prompt)
+        model.wait_for_answer()
+        return ""
 
     # --- inputs ----------------------------------------------------------------------------
 
     def intents(self) -> tuple[str, ...]:
-        state = self.model.state
-        kind = self._kind(state)
-        base = GLOBAL + self.emergency_signs
-        if kind in ("question", "help"):
-            return ANSWERS + base
-        if kind == "emergency":
-            return base
-        signs = tuple(self.signs)
-        if kind == "routine":
-            return (*GLOBAL, "pause", "skip", *signs)
-        if kind == "paused":
-            return (*GLOBAL, "resume", "skip", *signs)
-        return ANSWERS + GLOBAL + signs
+        """What may be said now, by meaning (written to the transcript as `expected`)."""
+        moment = self.moment()
+        return (*ANSWERS, "repeat", *sorted(moment.commands), "emergency", "symptoms")
 
     def _finish_turn(self, before_state: str) -> Turn:
         model = self.model
@@ -649,12 +530,8 @@ class DialogMachine:
             heard_first = bool(turn.events) and isinstance(turn.events[0], HeardEvent)
             turn.events.insert(1 if heard_first else 0, StateEvent(model.state))
         if model.state != "goodbye":
-            intents = self.intents()
-            phrases = self.book.phrases_for(intents)
-            interrupt = self.book.phrases_for(BARGE_IN + self.emergency_signs)
-            vocabulary = Vocabulary(phrases, interrupt, self.book.open_phrases(intents))
-            turn.listening = Listening(intents, vocabulary, model.until,
-                                       model.timed)
+            vocabulary = self.grammar.vocabulary(self.moment(), self.expecting())
+            turn.listening = Listening(self.intents(), vocabulary, model.until, model.timed)
         model.turn = Turn()
         return turn
 
@@ -668,7 +545,9 @@ class DialogMachine:
             return self._finish_turn(before)
         if trigger == "silence" and model.timed and model.state == RUNNING:
             trigger = "tick"
-        if trigger in self.machine.events:
+        if trigger and trigger not in self.machine.get_triggers(model.state):
+            trigger = "unclear" if trigger != "silence" else trigger  # never nothing at all
+        if trigger:
             model.trigger(trigger)
         return self._finish_turn(before)
 
@@ -678,31 +557,49 @@ class DialogMachine:
         model.trigger("begin")
         return self._finish_turn("start")
 
+    def understand(self, text: str) -> tuple[Interpretation, Decision]:
+        """What `text` means here, and what it would do (no change to the conversation)."""
+        meaning = interpret(text, self.lexicon, self.expecting(), *self.answer_words())
+        doubtful = self.model.asked_again
+        return meaning, decide(meaning, self.moment(), self.symptoms, doubtful)
+
     def hear(self, heard: Heard, now: float) -> Turn:
         """The user said something (typed, or recognized with a confidence)."""
-        intents = self.intents()
-        understood = self.book.understand(heard.text, intents)
-        low = heard.confidence is not None and heard.confidence < self.min_confidence
-        intent = UNCLEAR if low else understood.intent
-        understood_as = "unclear (low confidence)" if low else intent
-        if low and self.model.timed and understood.intent in self._safety_words:
-            # Not sure, but it may have been "chest pain" or "stop": pause and ask, never ignore.
-            intent, understood_as = "pause", f"pause (unsure it was {understood.intent})"
-        event = HeardEvent(heard.text, heard.confidence, understood_as)
-        if self.model.timed and intent in (*ANSWERS, UNCLEAR):
-            intent = "ignored"  # counting along, or talking to someone else: the beat goes on
-            event = HeardEvent(heard.text, heard.confidence, "ignored")
-        if not normalize(heard.text):
-            if self.model.timed:  # a cough during a beat: the beat keeps its deadline
-                ignored = HeardEvent(heard.text, heard.confidence, "ignored")
-                return self._run(now, "ignored", ignored)
+        model = self.model
+        if not heard.text.strip():  # a cough during a beat keeps its deadline
+            if model.timed:
+                return self._run(now, "", HeardEvent(heard.text, heard.confidence, "ignored"))
             return self.time_up(now)
-        return self._run(now, intent, event)
+        meaning = interpret(heard.text, self.lexicon, self.expecting(), *self.answer_words())
+        low = heard.confidence is not None and heard.confidence < self.min_confidence
+        unsure = heard.confidence is not None and (
+            heard.confidence < self.d.words.policy.sure_confidence)
+        decision = decide(meaning, self.moment(), self.symptoms,
+                          doubtful=unsure or model.asked_again)
+        if decision.action != "repeat":
+            model.asked_again = False
+        if low:
+            if model.timed and decision.action in SAFETY_ACTIONS:
+                # Not sure, but it may have been "chest pain" or "stop": pause and ask.
+                decision = Decision("pause", why=f"unsure it was {decision.action}")
+            else:
+                decision = Decision("unclear", why="low confidence")
+        if model.timed and decision.action in (*ANSWERS, "unclear"):
+            decision = Decision("ignored", why="counting along, or talking to someone else")
+        event = HeardEvent(heard.text, heard.confidence, decision.action, decision.why,
+                           meaning.record())
+        if decision.action == "ignored":  # a beat keeps its deadline
+            return self._run(now, "", event)
+        return self._run(now, self._trigger_for(decision, model.state), event)
 
     def time_up(self, now: float) -> Turn:
         """Nothing was said before the deadline: silence, or the routine's next beat."""
-        event = None if self.model.timed else HeardEvent(None)
-        return self._run(now, "silence", event)
+        model = self.model
+        event = None if model.timed else HeardEvent(None)
+        trigger = "silence"
+        if model.pending is not None and not model.timed:
+            trigger = self._resolve_pending(Decision("silence"))
+        return self._run(now, trigger, event)
 
     @property
     def state(self) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from assistant.ports import Heard, Vocabulary
-from assistant.understanding import normalize
+from assistant.words import normalize
 
 UNINTELLIGIBLE = "(unintelligible)"  # speech was heard, but none of the expected phrases
 

@@ -75,10 +75,10 @@ def _rep_beats(
         marks = hold_marks(ex.hold_seconds)
         times = [*marks[1:], 0]
         for mark, after in zip(marks, times, strict=True):
-            cue = cues.hold if mark == marks[0] else cues.count
+            cue = cues.hold if mark == marks[0] else cues.hold_count  # "Hold... two." "And one."
             words = cue.format(number=number_word(mark))
             beats.append(
-                Beat("hold", words.capitalize(), mark - after, group, ex.name, rep_side, set_no,
+                Beat("hold", _sentence(words), mark - after, group, ex.name, rep_side, set_no,
                      rep, ex.reps, hold_left=mark)
             )
         beats.append(

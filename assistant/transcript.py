@@ -40,9 +40,11 @@ class Listen(Event):
 @dataclass(frozen=True)
 class HeardEvent(Event):
     type: ClassVar[str] = "heard"
-    text: str | None  # None: silence
+    text: str | None  # None: silence; otherwise exactly as typed or heard
     confidence: float | None = None
-    understood: str = "silence"
+    understood: str = "silence"  # what it did: an answer, a command, red_flag, ...
+    why: str = ""  # the words that decided it
+    meaning: dict[str, Any] = field(default_factory=dict)  # the interpretation
 
 
 @dataclass(frozen=True)

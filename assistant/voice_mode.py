@@ -24,7 +24,7 @@ from assistant.listening import UNINTELLIGIBLE, Endpointing, Recognizer, TurnLis
 from assistant.ports import Clock, Heard, Spoken, Vocabulary, VoiceChange
 from assistant.session import Session
 from assistant.transcript import Error, Transcript
-from assistant.understanding import normalize
+from assistant.words import normalize
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READ_TIMEOUT_S = 0.2

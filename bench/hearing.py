@@ -94,9 +94,9 @@ def dialog_vocabulary(directory: Path | None = None
     listening = DialogMachine(dialogs, "911").start(0.0).listening
     if listening is None:
         raise ValueError("the dialog's first turn does not listen")
-    phrases = dialogs.phrases
-    intents = {"yes": tuple(phrases.answers["yes"]), "no": tuple(phrases.answers["no"]),
-               "stop": tuple(phrases.commands["stop"])}
+    words = dialogs.words
+    intents = {"yes": tuple(words.answers["yes"]), "no": tuple(words.answers["no"]),
+               "stop": tuple(words.commands["stop"])}
     return listening.vocabulary, intents
 
 

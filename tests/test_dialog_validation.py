@@ -18,9 +18,6 @@ from hypothesis import strategies as st
 
 from assistant.dialog_data import DEFAULT_DIALOG_DIR, DIALOG_FILES, DialogError, load_dialogs
 
-SHARED = Path("/work/shared")
-BRIEF = SHARED / "content" / "brief.md"
-SEEDS = SHARED / "seeds"
 
 
 def broken(tmp_path: Path, file: str, old: str, new: str | None, after: str = "") -> Path:
@@ -106,7 +103,7 @@ def test_a_destination_that_does_not_exist(tmp_path: Path) -> None:
 
 def test_next_after_the_last_question(tmp_path: Path) -> None:
     folder = broken(tmp_path, "routine.yaml", "if_no_answer: goodbye", "if_no_answer: next",
-                    after="  ready:")
+                    after="  waiting:")
     assert_names(error_of(folder), "routine.yaml",
                  line_of(folder, "routine.yaml", "if_no_answer: next"), "nothing follows")
 
@@ -133,19 +130,18 @@ def test_an_exercise_with_a_negative_time(tmp_path: Path) -> None:
 
 
 def test_invalid_yaml(tmp_path: Path) -> None:
-    folder = broken(tmp_path, "emergency.yaml", '  opening: "This could be an emergency."',
-                    '  opening: "This could be an emergency.')
+    folder = broken(tmp_path, "emergency.yaml", 'to hear them again."', 'to hear them again.')
     message = error_of(folder)
     assert_names(message, "emergency.yaml", None, "not valid YAML")
     assert re.search(r"line \d+, column \d+", message)
 
 
 def test_bad_indentation(tmp_path: Path) -> None:
-    folder = broken(tmp_path, "symptom_check.yaml", '    simpler: "Is one side',
-                    '   simpler: "Is one side')
+    folder = broken(tmp_path, "symptom_check.yaml", '    simpler: "Since yesterday, even',
+                    '   simpler: "Since yesterday, even')
     message = error_of(folder)
     assert_names(message, "symptom_check.yaml", None, "not valid YAML")
-    bad = line_of(folder, "symptom_check.yaml", '   simpler: "Is one side')
+    bad = line_of(folder, "symptom_check.yaml", '   simpler: "Since yesterday, even')
     line = int(re.search(r"line (\d+)", message).group(1))  # type: ignore[union-attr]
     assert bad <= line <= bad + 1, message
 
@@ -158,8 +154,8 @@ def test_a_missing_file(tmp_path: Path, file: str) -> None:
 
 
 def test_an_unknown_placeholder(tmp_path: Path) -> None:
-    folder = broken(tmp_path, "emergency.yaml", "Call {emergency_number} now.",
-                    "Call {emergency_numbr} now.")
+    folder = broken(tmp_path, "emergency.yaml", "Please call {emergency_number} now,",
+                    "Please call {emergency_numbr} now,")
     assert_names(error_of(folder), "emergency.yaml",
                  line_of(folder, "emergency.yaml", "{emergency_numbr}"),
                  "unknown placeholder {emergency_numbr}")
@@ -174,25 +170,70 @@ def test_a_placeholder_without_its_closing_brace(tmp_path: Path) -> None:
 
 
 def test_an_answer_that_means_yes_and_no(tmp_path: Path) -> None:
-    folder = broken(tmp_path, "phrases.yaml", '"yes": [yes, ', '"yes": [yes, nope, ')
-    first = line_of(folder, "phrases.yaml", '"yes": [yes, nope')
-    assert_names(error_of(folder), "phrases.yaml", line_of(folder, "phrases.yaml", '"no": [no'),
-                 f"phrase 'nope' for 'no' already means 'yes' (phrases.yaml, line {first})")
+    folder = broken(tmp_path, "understanding.yaml", '"yes": [yes, ', '"yes": [yes, nope, ')
+    first = line_of(folder, "understanding.yaml", '"yes": [yes, nope')
+    assert_names(error_of(folder), "understanding.yaml",
+                 line_of(folder, "understanding.yaml", '"no": [no'),
+                 f"phrase 'nope' for no already means yes (line {first})")
 
 
-def test_a_stop_sign_that_is_also_a_command(tmp_path: Path) -> None:
-    folder = broken(tmp_path, "routine.yaml", "phrases: [pain, ", "phrases: [pain, skip it, ")
-    assert_names(error_of(folder), "routine.yaml",
-                 line_of(folder, "routine.yaml", "phrases: [pain, skip it"),
-                 "phrase 'skip it' for 'pain' already means 'skip' (phrases.yaml, line ")
+def test_a_command_that_is_also_an_answer(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "understanding.yaml", "  skip: [skip, ", "  skip: [skip, nope, ")
+    assert_names(error_of(folder), "understanding.yaml",
+                 line_of(folder, "understanding.yaml", "  skip: [skip, nope"),
+                 "phrase 'nope' for command skip already means no")
 
 
-def test_a_source_that_names_neither_brief_nor_seed(tmp_path: Path) -> None:
-    folder = broken(tmp_path, "symptom_check.yaml", 'source: "brief §1 Blocked leg artery"',
+def test_a_phrase_that_names_two_symptoms(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "understanding.yaml", "phrases: [dizzy, ", "phrases: [dizzy, chest pain, ")
+    assert_names(error_of(folder), "understanding.yaml",
+                 line_of(folder, "understanding.yaml", "phrases: [dizzy, chest pain"),
+                 "phrase 'chest pain' for symptom dizziness already means symptom chest_pain")
+
+
+def test_a_stop_sign_naming_a_symptom_that_does_not_exist(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "routine.yaml", "symptoms: [pain, ", "symptoms: [pian, ")
+    message = error_of(folder)
+    assert "routine.yaml" in message and "'pian' is not a symptom in understanding.yaml" in message
+    assert re.search(rf"line {line_of(folder, 'routine.yaml', 'symptoms: [pian')}\b", message)
+
+
+def test_a_red_flag_sent_to_the_doctor_instead_of_911(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "routine.yaml", "symptoms: [pain, ",
+                    "symptoms: [chest_pain, pain, ")
+    message = error_of(folder)
+    assert "'chest_pain' is an emergency: its stop sign must go to the guidance" in message
+
+
+def test_a_red_flag_whose_unclear_answer_is_routine(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "symptom_check.yaml", "if_unclear: emergency",
+                    "if_unclear: routine_outcome", after="  arm:")
+    assert_names(error_of(folder), "symptom_check.yaml",
+                 line_of(folder, "symptom_check.yaml", "if_unclear: routine_outcome"),
+                 "must lead to emergency or urgent care")
+
+
+def test_a_symptom_that_answers_a_question_that_does_not_exist(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "understanding.yaml", "answers: {face: \"yes\"}",
+                    "answers: {fase: \"yes\"}")
+    message = error_of(folder)
+    assert "understanding.yaml" in message and "'fase' is not a question of the dialog" in message
+
+
+def test_a_citation_of_a_section_the_reference_does_not_have(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "symptom_check.yaml", 'source: "clinical reference §1.9"',
+                    'source: "clinical reference §1.99"')
+    assert_names(error_of(folder), "symptom_check.yaml",
+                 line_of(folder, "symptom_check.yaml", "§1.99"),
+                 "cites §1.99, which the clinical reference")
+
+
+def test_a_source_that_cites_no_section_of_the_reference(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "symptom_check.yaml", 'source: "clinical reference §1.9"',
                     'source: "my own notes"')
     assert_names(error_of(folder), "symptom_check.yaml",
                  line_of(folder, "symptom_check.yaml", "my own notes"),
-                 "must name the brief")
+                 "must cite the clinical reference")
 
 
 @pytest.mark.parametrize("file", DIALOG_FILES)
@@ -238,7 +279,9 @@ def test_any_damage_is_a_dialog_error_or_loads(tmp_path: Path, file: str, where:
         assert file in str(exc)
 
 
-# --- The sources name real seeds and brief sections ----------------------------------------
+# --- The sources cite the project's own clinical reference ----------------------------------
+
+REFERENCE = DEFAULT_DIALOG_DIR.parent / "docs" / "clinical-reference.md"
 
 
 def _source_texts(value: object) -> list[str]:
@@ -250,43 +293,20 @@ def _source_texts(value: object) -> list[str]:
     return []
 
 
-def _sources() -> list[tuple[str, str]]:
-    return [(file, text) for file in DIALOG_FILES for text in _source_texts(
-        yaml.safe_load((DEFAULT_DIALOG_DIR / file).read_text(encoding="utf-8")))]
+SOURCES = [(file, text) for file in DIALOG_FILES for text in _source_texts(
+    yaml.safe_load((DEFAULT_DIALOG_DIR / file).read_text(encoding="utf-8")))]
 
 
-SOURCES = _sources()
+def test_every_clinical_statement_cites_a_section_that_exists() -> None:
+    assert len(SOURCES) > 60
+    sections = set(re.findall(r"^#+ §(\d+(?:\.\d+)?)\b", REFERENCE.read_text("utf-8"), re.MULTILINE))
+    cited = {n for _, src in SOURCES for n in re.findall(r"§(\d+(?:\.\d+)?)", src)}
+    assert cited <= sections, cited - sections
+    assert {"1.1", "1.4", "2.1", "4.3", "5", "6.6"} <= cited
 
 
-def seed_numbers(source: str) -> list[str]:
-    """'seeds 000, 003, 004' and 'seed 004 (injuries)' -> the numbers, parentheses aside."""
-    numbers = []
-    for part in source.split(";"):
-        match = re.search(r"\bseeds?\b(.*)", part, re.IGNORECASE)
-        if match:
-            numbers += re.findall(r"\b(\d{3})\b", re.sub(r"\([^)]*\)", "", match.group(1)))
-    return numbers
-
-
-def test_sources_were_found() -> None:
-    assert len(SOURCES) > 30
-    assert seed_numbers("brief §1; seeds 000, 003 (a, b), 004") == ["000", "003", "004"]
-
-
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the shared seeds folder is not here")
-def test_every_seed_named_exists() -> None:
-    present = {p.name[:3] for p in SEEDS.glob("*.txt")}
-    missing = [(file, src) for file, src in SOURCES
-               if any(n not in present for n in seed_numbers(src))]
-    assert not missing, missing
-    assert any(seed_numbers(src) for _, src in SOURCES)
-
-
-@pytest.mark.skipif(not BRIEF.is_file(), reason="the shared brief is not here")
-def test_every_brief_section_named_exists() -> None:
-    sections = set(re.findall(r"^## (\d+)\.", BRIEF.read_text(encoding="utf-8"), re.MULTILINE))
-    wrong = [(file, src) for file, src in SOURCES
-             for n in re.findall(r"§(\d+)", src) if n not in sections]
-    assert not wrong, wrong
-    named = {n for _, src in SOURCES for n in re.findall(r"§(\d+)", src)}
-    assert {"1", "2", "5", "6"} <= named
+def test_the_reference_lists_its_public_sources() -> None:
+    text = REFERENCE.read_text("utf-8")
+    sources = text[text.index("## §8"):]
+    assert len(re.findall(r"^\s*\d+\. ", sources, re.MULTILINE)) >= 31
+    assert "nice.org.uk" in sources

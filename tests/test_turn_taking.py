@@ -9,16 +9,15 @@ from __future__ import annotations
 from assistant.asr.base import Hypothesis
 from assistant.listening import UNINTELLIGIBLE, Endpointing, TurnListener
 from assistant.ports import Heard, Vocabulary
-from assistant.understanding import PhraseBook, normalize
+from assistant.words import normalize
 
 TIMING = Endpointing()
 FRAME_MS = TIMING.frame_ms
 SILENCE = b""
-BOOK = PhraseBook({"yes": ["yes", "i do"], "no": ["no", "i don't", "i do not"],
-                   "unsure": ["i don't know", "i do not know"], "sure": ["not really"]},
-                  priority=[])
-INTENTS = ("yes", "no", "unsure", "sure")
-VOCABULARY = Vocabulary(BOOK.phrases_for(INTENTS), open_phrases=BOOK.open_phrases(INTENTS))
+# "i do" / "i do not" / "i do not know": each shorter one can still change its meaning.
+VOCABULARY = Vocabulary(("yes", "i do", "no", "i dont", "i do not", "i dont know",
+                         "i do not know", "not really"),
+                        open_phrases=("i do", "i dont", "i do not"))
 
 
 class WordVad:

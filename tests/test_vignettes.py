@@ -36,7 +36,10 @@ def _leads_to(dialogs: Dialogs, destination: str) -> str | None:
     return node.outcome if isinstance(node, Message) else None
 
 
-RED_FLAGS = [n for n, q in _check_questions(_DIALOGS).items() if q.if_yes == "emergency"]
+RED_FLAGS = [n for n, q in _check_questions(_DIALOGS).items() if q.red_flag]
+# Questions asked only when another's answer leads to them (not "next").
+_FOLLOW_UPS = {getattr(q, f) for q in _check_questions(_DIALOGS).values()
+               for f in ("if_yes", "if_unclear", "if_no_answer")} & set(_check_questions(_DIALOGS))
 URGENT = [n for n, q in _check_questions(_DIALOGS).items()
           if _leads_to(_DIALOGS, q.if_yes) == "urgent"]
 
@@ -170,7 +173,9 @@ def test_yes_to_a_red_flag_is_the_call_911_guidance(
         "disposition": "emergency", "guidance": True, "offer": False, "asked": [question],
         "reason": topic, "not_says": ["911"],
     }})
-    earlier = RED_FLAGS[:RED_FLAGS.index(question)]
+    on_the_way = path_to(dialogs, question)  # asked only after a yes elsewhere: not before it
+    earlier = [q for q in RED_FLAGS[:RED_FLAGS.index(question)]
+               if q in on_the_way or q not in _FOLLOW_UPS]
     later = list(_check_questions(dialogs))[list(_check_questions(dialogs)).index(question) + 1:]
     assert all(asked(dialogs, conv, q) for q in earlier), "a red flag before it was skipped"
     assert not any(asked(dialogs, conv, q) for q in later), "the check went on after a yes"

@@ -1,0 +1,128 @@
+"""Text to words, the one way every part of the assistant does it.
+
+Typed answers, recognizer output and the phrases in `dialogs/` all pass
+through here, so "Can't", "can't" and "cant" are the same word everywhere,
+accents and apostrophes do not matter, and "911" is "nine one one" as a
+recognizer hears it. Punctuation is kept as a clause mark, because typed
+answers use it where a speaker would pause ("no... wait, yes").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+CLAUSE_MARK = "|"
+_TOKEN = re.compile(r"[a-z]+|[.,;:!?\u2026\u2014\u2013]|(?<=\s)-(?=\s)")
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents off ("sí" is "si"), curly apostrophes straight, digits spoken."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("'", "")
+    text = re.sub(r"(?<=\w)-(?=\w)", " ", text)  # light-headed
+    return re.sub(r"\d", lambda m: f" {DIGIT_WORDS[int(m.group())]} ", text)
+
+
+def tokens(text: str) -> list[str]:
+    """Words, with `CLAUSE_MARK` where punctuation separated them (never two in a row)."""
+    out: list[str] = []
+    for piece in _TOKEN.findall(_fold(text)):
+        if piece[0].isalpha():
+            out.append(piece)
+        elif out and out[-1] != CLAUSE_MARK:
+            out.append(CLAUSE_MARK)
+    while out and out[-1] == CLAUSE_MARK:
+        out.pop()
+    return out
+
+
+def normalize(text: str) -> str:
+    """Lower-case words without punctuation; digits spoken one by one ("911" -> "nine one one")."""
+    return " ".join(t for t in tokens(text) if t != CLAUSE_MARK)
+
+
+def spoken_number(number: str) -> str:
+    """How a recognizer hears an emergency number: digit by digit."""
+    return normalize(number)
+
+
+Phrase = tuple[str, ...]
+
+
+class PhraseIndex:
+    """Phrases (word tuples) with a label each, found in a word list, longest first.
+
+    Built once from the dialog data; `find` is the hot path of interpretation,
+    so phrases are indexed by their first word.
+    """
+
+    def __init__(self, labelled: Iterable[tuple[Phrase, str]], skip: Iterable[str] = ()) -> None:
+        self._skip = frozenset(skip)  # words that may come between a phrase's words ("a bit")
+        self._by_first: dict[str, list[tuple[Phrase, str]]] = {}
+        for phrase, label in labelled:
+            if phrase:
+                self._by_first.setdefault(phrase[0], []).append((phrase, label))
+        for entries in self._by_first.values():
+            entries.sort(key=lambda entry: -len(entry[0]))
+
+    def __bool__(self) -> bool:
+        return bool(self._by_first)
+
+    def phrases(self) -> Iterator[tuple[Phrase, str]]:
+        for entries in self._by_first.values():
+            yield from entries
+
+    def at(self, words: Sequence[str], start: int, end: int | None = None) -> list[
+            tuple[Phrase, str]]:
+        """Every phrase that begins at `start` and ends by `end`, longest first."""
+        stop = len(words) if end is None else end
+        found = []
+        for phrase, label in self._by_first.get(words[start], ()):
+            n = len(phrase)
+            if start + n <= stop and tuple(words[start:start + n]) == phrase:
+                found.append((phrase, label))
+        return found
+
+    def spans_at(self, words: Sequence[str], start: int, end: int) -> list[tuple[int, str]]:
+        """(end, label) of every phrase beginning at `start`, skipping the skip words
+        between its words ("feel a bit sick" is "feel sick")."""
+        if not self._skip:
+            return [(start + len(p), label) for p, label in self.at(words, start, end)]
+        found = []
+        for phrase, label in self._by_first.get(words[start], ()):
+            i = start + 1
+            for word in phrase[1:]:
+                while i < end and words[i] != word and words[i] in self._skip:
+                    i += 1
+                if i >= end or words[i] != word:
+                    break
+                i += 1
+            else:
+                found.append((i, label))
+        return found
+
+    def find(self, words: Sequence[str], start: int = 0, end: int | None = None,
+             overlapping: bool = False) -> list[tuple[int, int, str]]:
+        """(start, end, label) of the matches in words[start:end], in order. Unless
+        `overlapping`, no two share a word: longer phrases win, then earlier ones."""
+        stop = len(words) if end is None else end
+        every = [(i, finish, label) for i in range(start, stop)
+                 for finish, label in self.spans_at(words, i, stop)]
+        if overlapping:
+            return every
+        taken = [False] * (stop + 1)
+        chosen = []
+        for begin, finish, label in sorted(every, key=lambda m: (m[0] - m[1], m[0])):
+            if not any(taken[begin:finish]):
+                taken[begin:finish] = [True] * (finish - begin)
+                chosen.append((begin, finish, label))
+        return sorted(chosen)
+
+
+def phrase(text: str) -> Phrase:
+    """A phrase from the dialog data, as the words `tokens` makes of it."""
+    return tuple(t for t in tokens(text) if t != CLAUSE_MARK)
