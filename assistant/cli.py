@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+from assistant.cli_options import session_options
 from assistant.clock import make_clock
 from assistant.dialog import DialogMachine
 from assistant.dialog_data import DEFAULT_DIALOG_DIR, DialogError, Dialogs, load_dialogs
@@ -77,9 +78,9 @@ def run_text(args: argparse.Namespace, dialogs: Dialogs) -> int:
     transcript = Transcript.to_file(args.transcript, clock)
     try:
         machine = DialogMachine(dialogs, args.emergency_number)
-        Session(machine, TextVoice(clock), clock, transcript).run()
+        Session(machine, TextVoice(clock), clock, transcript, session_options(args)).run()
     except KeyboardInterrupt:
-        print("\nAssistant: Goodbye.", flush=True)
+        print(flush=True)  # the session said its safety-net line and wrote it down
     finally:
         transcript.close()
     return 0

@@ -22,10 +22,13 @@ class DialogGraphMachine(HierarchicalGraphMachine):
 EMERGENCY_EDGE = {"color": "red", "fontcolor": "red", "penwidth": "2.5"}
 EMERGENCY_NODE = {"style": "filled", "fillcolor": "#ffd6d6", "color": "red", "penwidth": "2.5",
                   "shape": "doubleoctagon"}
-NOTE = ("At every question: 'emergency' or a chest-pain report goes to the call-911 guidance; "
-        "'help' asks 'Is this an emergency?' (yes, silence or unclear: call-911 guidance); "
-        "'stop' ends politely; 'repeat', 'slower', 'louder' keep the state. "
-        "An unclear or missing answer is asked again once in simpler words before its route.")
+NOTE = ("At every question and moment: 'emergency', or a red flag said in any words (now, or "
+        "came and went recently), goes to the call-911 guidance; a doubtful one is confirmed once; "
+        "a long-standing one is asked about once ('Is it new, or worse today?'). "
+        "'help' asks 'Is this an emergency?' (yes, silence or unclear: the guidance); "
+        "'stop' ends politely (in an exercise it first asks 'Do you feel unwell?'); 'repeat', "
+        "'slower', 'louder' keep the state. An unclear or missing answer is asked again once in "
+        "simpler words before its route. The guidance goes one step at a time.")
 
 
 def draw_dialog(dialogs: Dialogs, path: str | Path, emergency_number: str = "911") -> Path:

@@ -27,11 +27,12 @@ from assistant.dialog_model import (
     DialogModel,
     Listening,
     Pending,
+    PendingKind,
     Turn,
 )
 from assistant.grammar import lexicon_and_grammar
 from assistant.interpret import Interpretation, interpret
-from assistant.policy import Decision, Moment, decide
+from assistant.policy import Decision, Kind, Moment, decide
 from assistant.ports import Heard, VoiceChange
 from assistant.transcript import HeardEvent, StateEvent
 from assistant.words import PhraseIndex, phrase
@@ -176,7 +177,7 @@ class DialogMachine:
                 because and self._is_outcome(destination)) else []
             if trigger == "yes" and here == question_state("can_stand", True):
                 before.append(model.note_can_stand)
-            after = [model.start_routine, model.beat_due] if dest == RUNNING else []
+            after: list[Any] = [model.start_routine, model.beat_due] if dest == RUNNING else []
             m.add_transition(trigger, here, dest, before=before, after=after)
 
         route("yes", node.if_yes, prompts.because_yes)
@@ -374,7 +375,7 @@ class DialogMachine:
                           around_routine=True)
         name = state.rsplit(".", 1)[-1]
         question = self.questions[name]
-        kind = "setup" if name in self.setup_names else "question"
+        kind: Kind = "setup" if name in self.setup_names else "question"
         return Moment(kind, name, question.red_flag, question.if_okay, question.if_fine,
                       commands, around)
 
@@ -424,7 +425,8 @@ class DialogMachine:
             question = self.moment().question
             about = question if question and question in self.symptoms[
                 decision.symptom or ""].answers else None
-            model.start_pending(Pending(action, state, decision.symptom, about))
+            kind: PendingKind = "confirm" if action == "confirm" else "ask_if_new"
+            model.start_pending(Pending(kind, state, decision.symptom, about))
             return ""
         if action == "follow_up":
             return f"ask_{self.symptoms[decision.symptom or ''].follow_up}"
@@ -591,6 +593,12 @@ class DialogMachine:
         if decision.action == "ignored":  # a beat keeps its deadline
             return self._run(now, "", event)
         return self._run(now, self._trigger_for(decision, model.state), event)
+
+    def no_more_answers(self, now: float) -> Turn:
+        """The input was closed: in the routine, it stops ("stop"); elsewhere, silence."""
+        if self.model.timed:
+            return self._run(now, "stop", HeardEvent(None, None, "stop", "end of input"))
+        return self.time_up(now)
 
     def time_up(self, now: float) -> Turn:
         """Nothing was said before the deadline: silence, or the routine's next beat."""

@@ -126,7 +126,7 @@ def _phrases(d: Dialogs, files: Files, add: Add) -> None:
 
 def _one_meaning(groups: list[tuple[tuple[Any, ...], str, list[str]]], files: Files,
                  add: Add) -> None:
-    path, tree, _ = files["understanding.yaml"]
+    _, tree, _ = files["understanding.yaml"]
     owner: dict[str, tuple[str, str]] = {}
     for loc, meaning, phrases in groups:
         for i, text in enumerate(phrases):
@@ -148,7 +148,9 @@ def _symptoms(d: Dialogs, add: Add) -> None:
             if question not in questions:
                 add("understanding.yaml", (*loc, "answers", question),
                     f"'{question}' is not a question of the dialog")
-        refs: list[tuple[tuple[str, ...], str]] = [(("when_new",), s.when_new)] if s.when_new else []
+        refs: list[tuple[tuple[str, ...], str]] = []
+        if s.when_new:
+            refs.append((("when_new",), s.when_new))
         for other, means in s.together.items():
             refs += [(("together", other), other), (("together", other), means)]
         for where, symptom in refs:

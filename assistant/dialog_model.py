@@ -42,11 +42,14 @@ class Turn:
         return self.listening is None
 
 
+PendingKind = Literal["confirm", "confirm_no", "ask_if_new"]
+
+
 @dataclass(frozen=True)
 class Pending:
     """A short question asked on the way, before the conversation goes on (§4.2, §4.3)."""
 
-    kind: Literal["confirm", "confirm_no", "ask_if_new"]
+    kind: PendingKind
     origin: str  # the state it was asked in, and goes back to
     symptom: str | None = None  # the symptom it is about
     question: str | None = None  # the question being answered, when one was

@@ -126,7 +126,7 @@ def validate(model: type[M], path: Path, parsed: Parsed) -> tuple[M, yaml.Node |
             line = line_of(tree, loc)
             place = " > ".join(str(p) for p in loc) or "top level"
             where = f", line {line}" if line else ""
-            problems.append(f"{path}{where} ({place}): {describe(error)}")
+            problems.append(f"{path}{where} ({place}): {describe(dict(error))}")
         raise DialogError("\n".join(dict.fromkeys(problems))) from None
 
 

@@ -13,6 +13,7 @@ deterministic: text and words in, meaning out.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -172,7 +173,7 @@ class _Reading:
                 inner = (min(p[1], s[1]), max(p[0], s[0]))
                 candidate = _Found(name, start, end, inner)
             elif name in self.expecting and not parts:
-                s = next(s for s in signs if s[2] == name)  # "it was drooping", at the face question
+                s = next(s for s in signs if s[2] == name)  # "it was drooping", at the face
                 candidate = _Found(name, s[0], s[1])
             else:
                 continue
@@ -381,7 +382,7 @@ class _Reading:
                 out.append(command)
             if command in ("help", "emergency"):
                 continue
-            for s, e, name in lex.commands_anywhere.find(self.words, c.start, c.end):
+            for s, _, name in lex.commands_anywhere.find(self.words, c.start, c.end):
                 if self._before(c, s, ("negation", "determiner", "hypothetical")) is None:
                     out.append(name)  # "you're going too fast for me"
             for s, e, _ in lex.emergency_anywhere.find(self.words, c.start, c.end):
@@ -452,7 +453,7 @@ def _split(marked: list[str], lex: Lexicon) -> tuple[list[str], list[_Clause]]:
         i += 1
     bounds.append(len(words))
     edges = sorted(set(bounds))
-    return words, [_Clause(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    return words, [_Clause(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
 def _together(mentions: list[Mention], lex: Lexicon) -> list[Mention]:

@@ -196,7 +196,8 @@ def build_lexicon(words: Understanding, emergency_numbers: Iterable[str] = ("911
     anywhere = {name: [t for t in commands[name] if len(phrase(t)) > 1]
                 for name in words.commands_in_sentences if name != "emergency"}
     return Lexicon(
-        answers=_index({**words.answers, "no": [*words.answers["no"], *words.soft_no]}),
+        answers=_index({**{str(k): v for k, v in words.answers.items()},
+                        "no": [*words.answers["no"], *words.soft_no]}),
         answers_alone={phrase(t): a for a, texts in words.answers_alone.items() for t in texts},
         soft_no=frozenset(phrase(t) for t in words.soft_no),
         repeat_requests=frozenset(phrase(t) for t in words.repeat_requests),

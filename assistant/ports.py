@@ -18,6 +18,10 @@ class Heard:
     confidence: float | None = None  # None: typed text, no doubt about it
 
 
+class EndOfInput(Exception):
+    """The person closed the input (end of file): no more answers will come."""
+
+
 @dataclass(frozen=True)
 class Spoken:
     """When a prompt's audio really started and ended (clock seconds), and what cut it short."""

@@ -7,45 +7,92 @@ the session ends with the error on record.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 from assistant.dialog import DialogMachine, Turn
-from assistant.ports import Clock, Heard, Voice
-from assistant.transcript import Error, Listen, Say, Transcript
+from assistant.ports import Clock, EndOfInput, Heard, Voice
+from assistant.transcript import Error, Listen, Say, SessionEnd, SessionStart, Transcript
 
 MAX_TURNS = 5000  # far beyond any real session; a guard against a loop in the data
 
 
 class Session:
     def __init__(self, machine: DialogMachine, voice: Voice, clock: Clock,
-                 transcript: Transcript) -> None:
+                 transcript: Transcript, options: Mapping[str, Any] | None = None) -> None:
         self.machine = machine
         self.voice = voice
         self.clock = clock
         self.transcript = transcript
+        self.options = dict(options or {})
+        self.id = uuid.uuid4().hex[:12]
 
     def run(self) -> str | None:
         """Hold the whole conversation; return the disposition reached (or None)."""
+        started = datetime.now().astimezone().isoformat(timespec="seconds")
+        self.transcript.write(SessionStart(self.id, started, self.options))
         try:
             asked_at = self.clock.now()
             turn = self.machine.start(asked_at)
             for _ in range(MAX_TURNS):
                 interruption = self._deliver(turn)
                 if turn.listening is None:
-                    return self.machine.disposition
-                heard = interruption or self._listen(turn, asked_at)
+                    return self._ended("goodbye")
+                try:
+                    heard = interruption or self._listen(turn, asked_at)
+                except EndOfInput:
+                    return self._no_more_answers()
                 asked_at = self.clock.now()
                 turn = (self.machine.hear(heard, asked_at) if heard
                         else self.machine.time_up(asked_at))
             raise RuntimeError(f"the dialog did not end after {MAX_TURNS} turns")
+        except KeyboardInterrupt:
+            self._interrupted()
+            raise
         except Exception as exc:  # noqa: BLE001 - the user must never be left in silence
             self._fail(exc)
-            return self.machine.disposition
+            return self._ended("failure")
 
-    def _deliver(self, turn: Turn) -> Heard | None:
+    def _ended(self, reason: str) -> str | None:
+        self.transcript.write(SessionEnd(reason, self.machine.disposition))
+        return self.machine.disposition
+
+    def _no_more_answers(self) -> str | None:
+        """The input was closed: every question left is unanswered, so the safe routes
+        apply at once (no waiting), and the routine stops."""
+        turn = self.machine.no_more_answers(self.clock.now())
+        for _ in range(MAX_TURNS):
+            self._deliver(turn, interruptible=False)
+            if turn.listening is None:
+                break
+            turn = self.machine.time_up(self.clock.now())
+        return self._ended("end of input")
+
+    def _interrupted(self) -> None:
+        """Ctrl-C: the safety-net line is said and written before the program stops."""
+        model = self.machine.model
+        prompts = self.machine.d.phrases.prompts
+        line = self.machine.d.emergency.reminder if model.disposition == "emergency" else (
+            prompts.goodbye_safety_net.text)
+        try:
+            self._say(model.fill(line))
+        except BaseException:  # noqa: BLE001 - a second Ctrl-C: the line is printed instead
+            print(model.fill(line), flush=True)
+        self._ended("interrupted")
+
+    def _say(self, text: str) -> None:
+        spoken = self.voice.say(text)
+        self.transcript.write(Say(text, self.transcript.since_start(spoken.started),
+                                  self.transcript.since_start(spoken.ended)))
+
+    def _deliver(self, turn: Turn, interruptible: bool = True) -> Heard | None:
         for event in turn.events:
             self.transcript.write(event)
         for change in turn.voice_changes:
             self.voice.change_voice(change)
-        interrupt = turn.listening.vocabulary if turn.listening else None
+        interrupt = turn.listening.vocabulary if turn.listening and interruptible else None
         for text in turn.says:
             spoken = self.voice.say(text, interrupt)
             heard = spoken.interrupted_by
@@ -74,9 +121,7 @@ class Session:
         self.transcript.write(Error(f"{type(exc).__name__}: {exc}"))
         fallback = self.machine.model.fill(self.machine.d.phrases.prompts.error_fallback.text)
         try:
-            spoken = self.voice.say(fallback)
-            self.transcript.write(Say(fallback, self.transcript.since_start(spoken.started),
-                                      self.transcript.since_start(spoken.ended)))
+            self._say(fallback)
         except Exception as voice_exc:  # noqa: BLE001
             self.transcript.write(Error(f"could not speak the fallback: {voice_exc}"))
             print(fallback, flush=True)

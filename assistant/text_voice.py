@@ -12,7 +12,7 @@ import sys
 from typing import TextIO
 
 from assistant.clock import FakeClock
-from assistant.ports import Clock, Heard, Spoken, Vocabulary, VoiceChange
+from assistant.ports import Clock, EndOfInput, Heard, Spoken, Vocabulary, VoiceChange
 
 
 class TextVoice:
@@ -32,6 +32,8 @@ class TextVoice:
 
     def listen(self, vocabulary: Vocabulary, until: float) -> Heard | None:
         line = self._read_line(until)
+        if line is None and self.at_end:
+            raise EndOfInput
         if line is None:
             self.clock.sleep_until(until)
             return None

@@ -22,6 +22,25 @@ class Event:
 
 
 @dataclass(frozen=True)
+class SessionStart(Event):
+    """The first event of every session: sessions appended to one file stay apart."""
+
+    type: ClassVar[str] = "session"
+    id: str
+    started: str  # wall-clock time, ISO 8601 with its time zone
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SessionEnd(Event):
+    """How the session ended: goodbye, interrupted (Ctrl-C), end of input, or a failure."""
+
+    type: ClassVar[str] = "end"
+    reason: str
+    disposition: str | None = None
+
+
+@dataclass(frozen=True)
 class Say(Event):
     type: ClassVar[str] = "say"
     text: str

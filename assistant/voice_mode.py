@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant.cli_options import session_options
 from assistant.clock import RealClock, make_clock
 from assistant.dialog import DialogMachine
 from assistant.dialog_data import Dialogs
@@ -214,7 +215,7 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
             holder[:] = [transcript]
             machine = DialogMachine(dialogs, args.emergency_number,
                                     min_confidence=recognizer.min_confidence)
-            Session(machine, voice, clock, transcript).run()
+            Session(machine, voice, clock, transcript, session_options(args)).run()
             transcript.close()
             holder.clear()
             if args.once:

@@ -22,6 +22,8 @@ TARGETS = {
     "cold_start_s": "<= 1.5", "idle_cpu_percent": "<= 5", "idle_cpu_percent_noisy": "",
     "recognition_rtf": "", "peak_rss_mb": "<= 200", "yes_no_accuracy": ">= 0.97",
     "false_accept_rate": "<= 0.02", "routine_drift_ms": "<= 20",
+    "interpretation_ms_p50": "", "interpretation_ms_p95": "<= 5", "hear_ms_p95": "",
+    "assertion_accuracy": "", "assertion_accuracy_coarse": "",
 }
 
 
@@ -111,8 +113,13 @@ def measure(quick: bool) -> dict[str, Any]:
         return {"routine_drift_ms": result["routine_drift_ms"],
                 "details": {"routine": {**result, "time_scale": scale}}}
 
+    def interpretation() -> dict[str, Any]:
+        from bench import interpretation as interp
+
+        return interp.measure(passes=runs, hear_passes=1 if quick else 3, processes=runs)
+
     steps = [("cold start", cold), ("response gap", gaps), ("idle listening", idle),
-             ("hearing", hear), ("routine timing", drift)]
+             ("hearing", hear), ("routine timing", drift), ("interpretation", interpretation)]
     if not quick:
         steps.insert(0, ("memory", memory))
     for name, work in steps:

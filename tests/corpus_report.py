@@ -1,4 +1,4 @@
-"""Print every corpus entry whose effect differs, with the interpretation: for working on the words."""
+"""Print every corpus entry whose effect differs, with its interpretation (for word work)."""
 
 from __future__ import annotations
 
@@ -27,12 +27,15 @@ def main() -> int:
         conv.reply(entry["say"])
         heard = next(e for e in conv.last.events if isinstance(e, HeardEvent))
         found = effect_of(conv, dialogs, before, conv.last.says, heard)
-        ok = found.name == entry["effect"] or (
-            entry["at"] == "ask_unwell" and entry["effect"] == "stop_routine" and conv.state == WHICH)
+        ok = found.name == entry["effect"] or (entry["at"] == "ask_unwell" and
+                                               entry["effect"] == "stop_routine" and
+                                               conv.state == WHICH)
         if not ok or len(sys.argv) > 1:
             wrong += not ok
-            print(f"[{entry['at']}] {entry['say']!r}\n   want {entry['effect']} {entry.get('symptoms', '')}"
-                  f"  got {found.name} ({heard.understood}: {heard.why})\n   meaning {heard.meaning}"
+            print(f"[{entry['at']}] {entry['say']!r}\n"
+                  f"   want {entry['effect']} {entry.get('symptoms', '')}"
+                  f"  got {found.name} ({heard.understood}: {heard.why})\n"
+                  f"   meaning {heard.meaning}"
                   + (f"\n   why: {entry['why']}" if entry.get("why") else ""))
     print(wrong, "differ")
     return 0

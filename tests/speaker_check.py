@@ -12,12 +12,14 @@ import numpy as np
 import numpy.typing as npt
 from virtual_audio import RATE, resample
 
-from assistant.tts import Synthesizer
+from assistant.tts import DEFAULT_RATE_WPM, Synthesizer
 
 _synthesizers: dict[int, Synthesizer] = {}
 
 
-def prompt_audio(text: str, rate: int) -> npt.NDArray[np.float32]:
+def prompt_audio(text: str, rate: int | None = None) -> npt.NDArray[np.float32]:
+    """The prompt as the assistant speaks it at `rate` (None: its default rate)."""
+    rate = rate or DEFAULT_RATE_WPM
     synthesizer = _synthesizers.setdefault(rate, Synthesizer(rate=rate, disk_cache=False))
     speech = synthesizer.synthesize(text)
     return resample(speech.samples, speech.samplerate, RATE)

@@ -72,7 +72,7 @@ def test_every_symptom_is_understood_with_its_assertion(entry: dict[str, Any],
                                                          dialogs: Dialogs) -> None:
     """Each symptom the corpus names is found with its assertion, or, when the words only
     answer the question that names it ("no, my breathing's fine"), the answer says it."""
-    conv, _, heard = said_at(entry)
+    _, _, heard = said_at(entry)
     found = [(m["symptom"], COUNTS.get(m["assertion"], m["assertion"]))
              for m in heard.meaning.get("symptoms", [])]
     question = entry["at"] if entry["at"] in dialogs.question_nodes() else None

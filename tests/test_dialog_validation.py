@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from assistant.dialog_data import DEFAULT_DIALOG_DIR, DIALOG_FILES, DialogError, load_dialogs
 
 
-
 def broken(tmp_path: Path, file: str, old: str, new: str | None, after: str = "") -> Path:
     """Copy dialogs/ and replace the first `old` after `after` in `file` (None: drop its line)."""
     folder = tmp_path / "dialogs"
@@ -185,7 +184,8 @@ def test_a_command_that_is_also_an_answer(tmp_path: Path) -> None:
 
 
 def test_a_phrase_that_names_two_symptoms(tmp_path: Path) -> None:
-    folder = broken(tmp_path, "understanding.yaml", "phrases: [dizzy, ", "phrases: [dizzy, chest pain, ")
+    folder = broken(tmp_path, "understanding.yaml", "phrases: [dizzy, ",
+                    "phrases: [dizzy, chest pain, ")
     assert_names(error_of(folder), "understanding.yaml",
                  line_of(folder, "understanding.yaml", "phrases: [dizzy, chest pain"),
                  "phrase 'chest pain' for symptom dizziness already means symptom chest_pain")
@@ -299,7 +299,8 @@ SOURCES = [(file, text) for file in DIALOG_FILES for text in _source_texts(
 
 def test_every_clinical_statement_cites_a_section_that_exists() -> None:
     assert len(SOURCES) > 60
-    sections = set(re.findall(r"^#+ §(\d+(?:\.\d+)?)\b", REFERENCE.read_text("utf-8"), re.MULTILINE))
+    text = REFERENCE.read_text("utf-8")
+    sections = set(re.findall(r"^#+ §(\d+(?:\.\d+)?)\b", text, re.MULTILINE))
     cited = {n for _, src in SOURCES for n in re.findall(r"§(\d+(?:\.\d+)?)", src)}
     assert cited <= sections, cited - sections
     assert {"1.1", "1.4", "2.1", "4.3", "5", "6.6"} <= cited
