@@ -404,8 +404,11 @@ class DialogMachine:
         built = _ANSWER_WORDS.get(id(owner))
         if built is None or built[0] is not owner:
             words = self.d.words
-            groups = {**words.answers, "yes": [*words.answers["yes"], *says_yes],
-                      "no": [*words.answers["no"], *words.soft_no, *says_no]}
+            own = {phrase(t) for t in (*says_yes, *says_no)}  # the question's own words win
+            groups = {str(k): [t for t in v if phrase(t) not in own]
+                      for k, v in words.answers.items()}
+            groups["yes"] += says_yes
+            groups["no"] += [*(t for t in words.soft_no if phrase(t) not in own), *says_no]
             index = PhraseIndex((phrase(t), label) for label, texts in groups.items()
                                 for t in texts)
             built = _ANSWER_WORDS[id(owner)] = (

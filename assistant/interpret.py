@@ -333,7 +333,7 @@ class _Reading:
     def _answers(self, c: _Clause) -> list[tuple[str, tuple[str, ...]]]:
         """(answer, the words that gave it) in the order said."""
         stripped = self._stripped(c)
-        alone = self.lex.answers_alone.get(stripped)
+        alone = None if stripped in self.decisive else self.lex.answers_alone.get(stripped)
         if alone:
             return [(alone, stripped)]
         spans = [(f.start, f.end) for f in self.found[c] if not f.topic_only]
