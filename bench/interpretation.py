@@ -240,33 +240,57 @@ t = step("build_lexicon", t)
 interpret(sys.argv[1], lexicon)
 t = step("first_interpret", t)
 times["total"] = round((time.perf_counter() - started) * 1000, 2)
+print(json.dumps({"ms": times, "rss_mb": marks}))
+'''
+_HEAP = r'''
 import tracemalloc
+from assistant.dialog_data import load_dialogs
+from assistant.lexicon import build_lexicon
+words = load_dialogs().words
 tracemalloc.start()
-again = build_lexicon(dialogs.words, ("911",))
-heap = tracemalloc.get_traced_memory()[0] / 2**20
-print(json.dumps({"ms": times, "rss_mb": marks, "lexicon_heap_mb": round(heap, 2)}))
+lexicon = build_lexicon(words, ("911",))
+print(tracemalloc.get_traced_memory()[0] / 2**20)
 '''
 WARM_UP_TEXT = "no, my face didn't droop but my leg went weak this morning"
 
 
-def startup(processes: int, python: str = sys.executable) -> dict[str, Any]:
-    """Import, load and build times and RSS after each, median of `processes` fresh runs."""
-    runs = []
-    for _ in range(processes):
-        started = time.perf_counter()
-        out = subprocess.run([python, "-c", _STARTUP, WARM_UP_TEXT], cwd=REPO_ROOT,
-                             capture_output=True, text=True, check=True)
-        run = json.loads(out.stdout.strip().splitlines()[-1])
-        run["ms"]["process_wall"] = round((time.perf_counter() - started) * 1000, 1)
-        runs.append(run)
-    ms = {k: round(statistics.median(r["ms"][k] for r in runs), 2) for k in runs[0]["ms"]}
-    rss = {k: round(statistics.median(r["rss_mb"][k] for r in runs), 2)
-           for k in runs[0]["rss_mb"]}
-    interpreter_ms = ms["import_interpret"] + ms["build_lexicon"] + ms["first_interpret"]
-    return {"ms": ms, "rss_mb": rss, "processes": processes,
-            "interpreter_ready_ms": round(interpreter_ms, 2),
+def startup_once(python: str = sys.executable) -> dict[str, Any]:
+    """One fresh process: import, load and build times (ms) and RSS after each (MB)."""
+    started = time.perf_counter()
+    out = subprocess.run([python, "-c", _STARTUP, WARM_UP_TEXT], cwd=REPO_ROOT,
+                         capture_output=True, text=True, check=True)
+    run: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    run["ms"]["process_wall"] = round((time.perf_counter() - started) * 1000, 1)
+    return run
+
+
+def medians(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure of several `startup_once`-shaped runs."""
+    return {group: {k: round(statistics.median(r[group][k] for r in runs), 2)
+                    for k in runs[0][group]} for group in ("ms", "rss_mb")}
+
+
+def lexicon_heap_mb() -> float:
+    """The Python heap the lexicon holds (tracemalloc, in a process of its own, since
+    tracing slows everything it watches)."""
+    out = subprocess.run([sys.executable, "-c", _HEAP], cwd=REPO_ROOT, capture_output=True,
+                         text=True, check=True)
+    return round(float(out.stdout.strip().splitlines()[-1]), 2)
+
+
+def summarize_startup(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    both = medians(runs)
+    ms, rss = both["ms"], both["rss_mb"]
+    return {**both, "processes": len(runs),
+            "interpreter_ready_ms": round(
+                ms["import_interpret"] + ms["build_lexicon"] + ms["first_interpret"], 2),
             "interpreter_adds_mb": round(rss["first_interpret"] - rss["load_dialogs"], 2),
-            "lexicon_heap_mb": statistics.median(r["lexicon_heap_mb"] for r in runs)}
+            "lexicon_heap_mb": lexicon_heap_mb()}
+
+
+def startup(processes: int) -> dict[str, Any]:
+    """Start-up and memory, median of `processes` fresh processes."""
+    return summarize_startup([startup_once() for _ in range(processes)])
 
 
 # --- all together ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ default rules ("default") or rules built from the dialog's lists ("dialog").
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -64,6 +65,7 @@ def target_rules(nlp: Any, words: dict[str, Any]) -> list[Any]:
     degree = sorted({w for w in words["degree_words"] if " " not in w})
     window = words["part_sign_window"]
 
+    @functools.cache
     def toks(text: str) -> list[str]:
         return [t.lower_ for t in nlp.tokenizer(text) if not t.is_space]
 
@@ -87,10 +89,8 @@ def target_rules(nlp: Any, words: dict[str, Any]) -> list[Any]:
 
     rules = [TargetRule(t, "NOT_SYMPTOM") for t in words["not_symptoms"]]
     for name, s in words["symptoms"].items():
-        for text in s["phrases"]:
-            rules.append(TargetRule(text, name, pattern=gapped(text)))
-            if len(toks(text)) == 1:
-                rules.append(TargetRule(text + "s", name, pattern=[{"LOWER": toks(text)[0] + "s"}]))
+        for pattern in alternatives(s["phrases"], plurals=True, gaps=True):
+            rules.append(TargetRule(f"{name} phrase", name, pattern=pattern))
         gap = [{"OP": f"{{0,{window}}}"}]
         for part in alternatives(s["parts"], plurals=True, gaps=False):
             for sign in alternatives(s["signs"], plurals=False, gaps=True):
@@ -108,13 +108,19 @@ def context_rules(words: dict[str, Any]) -> list[Any]:
     neg, unc, hyp, other, when = (words[k] for k in (
         "negation", "uncertainty", "hypothetical", "someone_else", "time"))
     stop = {"BREAK"}
-    out = []
+    chosen: dict[str, tuple[str, str, int | None, set[str] | None]] = {}
 
     def add(texts: list[str], category: str, direction: str, scope: int | None = None,
             terminated: set[str] | None = None) -> None:
-        for text in dict.fromkeys(texts):
-            out.append(ConTextRule(text, category, direction=direction, max_scope=scope,
-                                   terminated_by=terminated))
+        """One rule per text: medspaCy keeps one match per span, so a word that is in the
+        before and the after list of a category ("maybe", "no") becomes bidirectional."""
+        for text in texts:
+            key = text.lower()
+            if key not in chosen:
+                chosen[key] = (category, direction, scope, terminated)
+            elif chosen[key][0] == category and chosen[key][1] != direction:
+                wider = max(chosen[key][2] or 0, scope or 0) or None
+                chosen[key] = (category, "BIDIRECTIONAL", wider, terminated)
 
     add(neg["clausal"] + neg["determiner"], "NEGATED_EXISTENCE", "FORWARD", neg["window"], stop)
     add(neg["after"], "NEGATED_EXISTENCE", "BACKWARD", 3, stop)
@@ -128,7 +134,9 @@ def context_rules(words: dict[str, Any]) -> list[Any]:
     add(when["onset"] + when["current"], "RECENT", "BIDIRECTIONAL")
     add(when["worse"], "WORSE", "BIDIRECTIONAL")
     add(words["clause_breaks"] + PUNCTUATION, "BREAK", "BIDIRECTIONAL")
-    return out
+    return [ConTextRule(text, category, direction=direction, max_scope=scope,
+                        terminated_by=terminated)
+            for text, (category, direction, scope, terminated) in chosen.items()]
 
 
 def found_in(doc: Any) -> list[list[Any]]:
