@@ -1,23 +1,23 @@
-"""A picture of the dialog for clinical review, drawn from the same data as the machine.
+"""A picture of the dialog for clinical review, drawn from the compiled flow.
 
-Global commands (emergency, help, repeat, ...) work in every listening state;
-drawing them everywhere would hide the triage, so a note says so instead.
-Every way into the call-911 guidance is drawn thick and red.
+The same graph the machine is generated from and the proofs run on, drawn
+with Graphviz: the symptom check and the routine as boxes, every route
+between nodes as an arrow labelled with what leads there, and every way into
+the call-911 guidance thick and red. Routes that keep the moment (asking
+again, "repeat", "louder") and those that work everywhere (emergency, help,
+stop) are described in a note instead: drawn at every node they would bury
+the triage.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 
-from transitions.extensions import HierarchicalGraphMachine
+import graphviz
 
-from assistant.dialog import DialogMachine, DottedState
 from assistant.dialog_data import Dialogs
-
-
-class DialogGraphMachine(HierarchicalGraphMachine):
-    state_cls = DottedState
-
+from assistant.flow import GUIDANCE, Flow
 
 EMERGENCY_EDGE = {"color": "red", "fontcolor": "red", "penwidth": "2.5"}
 EMERGENCY_NODE = {"style": "filled", "fillcolor": "#ffd6d6", "color": "red", "penwidth": "2.5",
@@ -29,34 +29,43 @@ NOTE = ("At every question and moment: 'emergency', or a red flag said in any wo
         "'stop' ends politely (in an exercise it first asks 'Do you feel unwell?'); 'repeat', "
         "'slower', 'louder' keep the state. An unclear or missing answer is asked again once in "
         "simpler words before its route. The guidance goes one step at a time.")
+TITLE = "Leg weakness assistant: symptom check, call-911 guidance, seated routine"
+
+
+def flow_graph(flow: Flow) -> graphviz.Digraph:
+    """The flow as a Graphviz graph: one arrow per pair of nodes, labelled with its triggers."""
+    graph = graphviz.Digraph("dialog", graph_attr={
+        "label": f"{TITLE}\n\n{NOTE}", "labelloc": "b", "fontsize": "12", "rankdir": "TB",
+        "compound": "true"}, node_attr={"shape": "box", "style": "rounded"})
+    clusters = {"check": "symptom check", "routine": "routine"}
+    for scope, label in clusters.items():
+        with graph.subgraph(name=f"cluster_{scope}") as box:
+            box.attr(label=label)
+            for name in flow.nodes:
+                if name.startswith(f"{scope}."):
+                    box.node(name, name.split(".", 1)[1])
+    for name in flow.nodes:
+        if "." not in name:
+            graph.node(name, name, **(EMERGENCY_NODE if name == GUIDANCE else {}))
+    labels: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for name, node in flow.nodes.items():
+        for route in node.routes:
+            if route.to is not None and route.to != name and route.trigger not in labels[
+                    (name, route.to)]:
+                labels[(name, route.to)].append(route.trigger)
+    for (source, dest), triggers in labels.items():
+        style = EMERGENCY_EDGE if dest == GUIDANCE else {}
+        graph.edge(source, dest, label=" | ".join(triggers), **style)
+    return graph
 
 
 def draw_dialog(dialogs: Dialogs, path: str | Path, emergency_number: str = "911") -> Path:
     """Write the flow picture; the format follows the file suffix (.png, .svg, .pdf, .dot)."""
     target = Path(path)
-    built = DialogMachine(
-        dialogs, emergency_number, machine_class=DialogGraphMachine, with_global_commands=False,
-        graph_engine="graphviz", show_conditions=False, show_state_attributes=False,
-        title="Leg weakness assistant: symptom check, call-911 guidance, seated routine",
-    )
-    machine = built.machine
-    machine.style_attributes["edge"]["emergency"] = EMERGENCY_EDGE
-    machine.style_attributes["node"]["emergency"] = EMERGENCY_NODE
-    graph = machine.model_graphs[id(built.model)]
-    graph.reset_styling()
-    for event in machine.events.values():
-        for source, transitions in event.transitions.items():
-            # Asking again keeps the state; drawn, those loops would bury the triage.
-            transitions[:] = [t for t in transitions if t.dest is not None]
-            if any(t.dest == "emergency" for t in transitions):
-                graph.custom_styles["edge"][source]["emergency"] = "emergency"
-    machine._needs_update = True  # the markup behind the picture is cached
-    graph.custom_styles["node"]["emergency"] = "emergency"
-    picture = graph.get_graph()
-    picture.attr(label=NOTE, labelloc="b", fontsize="12", rankdir="TB")
+    graph = flow_graph(dialogs.graph)
     suffix = target.suffix.lstrip(".") or "png"
     if suffix == "dot":
-        target.write_text(picture.source, encoding="utf-8")
+        target.write_text(graph.source, encoding="utf-8")
     else:
-        picture.render(outfile=str(target), format=suffix, cleanup=True)
+        graph.render(outfile=str(target), format=suffix, cleanup=True)
     return target

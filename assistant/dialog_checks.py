@@ -86,16 +86,8 @@ def _destinations(d: Dialogs, add: Add) -> None:
                     add(file, loc, f"goes to '{target}', which does not exist (known: {choices})")
 
 
-def _level_of(d: Dialogs, destination: str) -> str | None:
-    """The level of care a destination gives at once (None: a question, or nothing)."""
-    if destination == "emergency":
-        return "emergency"
-    node = d.check.nodes.get(destination)
-    return node.outcome if isinstance(node, Message) else None
-
-
 def _red_flags(d: Dialogs, add: Add) -> None:
-    """A red flag's "yes" is the guidance; its unclear and silent answers stay safe (§4.1)."""
+    """A red flag is what its "yes" does: the guidance, and nothing else is marked so."""
     for name, node in d.check.nodes.items():
         if not isinstance(node, Question):
             continue
@@ -103,12 +95,6 @@ def _red_flags(d: Dialogs, add: Add) -> None:
         if node.red_flag != (node.if_yes == "emergency"):
             add("symptom_check.yaml", (*loc, "red_flag"),
                 "red_flag: true goes with if_yes: emergency, and only with it")
-        if node.red_flag:
-            for field in ("if_unclear", "if_no_answer"):
-                if _level_of(d, getattr(node, field)) not in ("emergency", "urgent"):
-                    add("symptom_check.yaml", (*loc, field),
-                        "a red flag's unclear or missing answer must lead to emergency or "
-                        "urgent care (clinical reference §4.1)")
 
 
 def _phrases(d: Dialogs, files: Files, add: Add) -> None:

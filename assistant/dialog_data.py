@@ -9,15 +9,18 @@ start-up with a message instead of half-working in front of a user.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag
 
 from assistant.dialog_yaml import DialogError, Parsed, Problems, validate
 from assistant.lexicon import Understanding
 from assistant.schema import Source, Strict, Text
+
+if TYPE_CHECKING:
+    from assistant.flow import Flow
 
 DIALOG_FILES = ("phrases.yaml", "understanding.yaml", "symptom_check.yaml", "emergency.yaml",
                 "routine.yaml")
@@ -272,6 +275,12 @@ class Dialogs:
     emergency: EmergencyGuidance
     routine: RoutineFile
     directory: Path
+    flow: Flow | None = None  # the compiled graph, proved safe (set by load_dialogs)
+
+    @property
+    def graph(self) -> Flow:
+        assert self.flow is not None, "dialogs are compiled by load_dialogs"
+        return self.flow
 
     def question_nodes(self) -> dict[str, Question]:
         nodes = {k: v for k, v in self.check.nodes.items() if isinstance(v, Question)}
@@ -291,6 +300,8 @@ def load_dialogs(directory: str | Path = DEFAULT_DIALOG_DIR,
     (default: docs/clinical-reference.md beside the dialogs, else the project's own).
     """
     from assistant.dialog_checks import check_dialogs
+    from assistant.flow import compile_flow
+    from assistant.flow_proofs import prove
 
     folder = Path(directory)
     paths = {name: folder / name for name in DIALOG_FILES}
@@ -307,8 +318,12 @@ def load_dialogs(directory: str | Path = DEFAULT_DIALOG_DIR,
     problems = Problems()
     check_dialogs(dialogs, {name: (paths[name], trees[name], parsed[paths[name]][0])
                             for name in DIALOG_FILES}, _reference(folder, reference), problems)
+    problems.raise_any()  # names and shapes first: the graph is built from them
+    flow = compile_flow(dialogs)
+    for place, what in prove(flow, dialogs):
+        problems.add(paths[place.file], trees[place.file], place.loc, what)
     problems.raise_any()
-    return dialogs
+    return replace(dialogs, flow=flow)
 
 
 def _reference(folder: Path, given: str | Path | None) -> Path:

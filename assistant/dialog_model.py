@@ -1,7 +1,9 @@
-"""The state the dialog machine decorates: what is being asked, the routine's place, the outcome.
+"""The state the dialog machine decorates, and what each of its moments says.
 
-Pure: its methods add lines to say and events to record to the turn being
-built, and set how long to wait; they never speak, sleep or read a clock.
+Pure: every callback is given the turn being built (`out`, passed with the
+event, never kept on the model) and adds the lines to say and the events to
+record to it; none speaks, sleeps or reads a clock. The routine's timing is
+its own player (`RoutinePlayer`).
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from assistant.dialog_data import DISPOSITION_RANK, Dialogs, Message, Question
+from assistant.flow import CHECK_IN, PAUSED, RUNNING, UNWELL, WHICH
 from assistant.ports import Vocabulary, VoiceChange
-from assistant.routine_plan import Beat, number_word, plan_routine, planned_seconds
+from assistant.routine_plan import number_word, plan_routine, planned_seconds
+from assistant.routine_player import RoutinePlayer
 from assistant.transcript import Event, Exercise, Outcome, Timing
 
-RUNNING, PAUSED, CHECK_IN, WHICH, UNWELL = (
-    "routine.running", "routine.paused", "routine.check_in", "routine.which",
-    "routine.ask_unwell",
-)
+__all__ = ["CHECK_IN", "PAUSED", "RUNNING", "UNWELL", "WHICH", "DialogModel", "Listening",
+           "Pending", "PendingKind", "Turn"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Listening:
 
 @dataclass
 class Turn:
+    """What one input made the assistant do: lines to say, events to record, what next."""
+
     says: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     voice_changes: list[VoiceChange] = field(default_factory=list)
@@ -55,6 +59,24 @@ class Pending:
     question: str | None = None  # the question being answered, when one was
 
 
+@dataclass
+class Asking:
+    """The question being asked: how it was put, and how many tries so far."""
+
+    prompt: list[str] = field(default_factory=list)
+    simpler: list[str] = field(default_factory=list)
+    attempts: int = 0  # unclear answers so far
+    repeats: int = 0  # requests to hear it again, in a row
+    asked_again: bool = False  # the last thing said was such a request
+
+
+@dataclass
+class Guidance:
+    step: int = 0  # the step being said
+    called: bool = False  # they said 911 has been called
+    reminders: int = 0
+
+
 class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -66,8 +88,6 @@ def _spoken_list(items: list[str]) -> str:
 
 
 class DialogModel:
-    """Counters, the routine plan, the guidance's step and the turn being built."""
-
     state: str
     trigger: Any  # added by the machine
 
@@ -75,12 +95,9 @@ class DialogModel:
         self.d = dialogs
         self.emergency_number = emergency_number
         self.now = 0.0
-        self.turn = Turn()
-        self.attempts = 0  # unclear answers to this question so far
-        self.repeats = 0  # requests to hear it again, in a row
-        self.asked_again = False  # the last thing said was such a request
-        self.last_prompt: list[str] = []
-        self.simpler_prompt: list[str] = []
+        self.until = 0.0
+        self.timed = False
+        self.asking = Asking()
         self.pending: Pending | None = None
         self.origin_prompt: list[str] = []  # what was asked before the short question
         self.flagged: str | None = None  # the red flag that led to the guidance
@@ -88,18 +105,9 @@ class DialogModel:
         self.reason = ""
         self.return_to = ""
         self.can_stand = False
-        self.beats: list[Beat] = []
-        self.cursor = -1
-        self.next_due = 0.0
-        self.pace = 1.0
-        self.completed: list[str] = []
-        self.skipped: list[str] = []
-        self.reminders = 0
-        self.routine_started = False
-        self.until = 0.0
-        self.timed = False
-        self.step = 0  # the guidance's step being said
-        self.called = False  # they said 911 has been called
+        self.paused_reminders = 0
+        self.guidance = Guidance()
+        self.routine = RoutinePlayer()
 
     # --- saying things -------------------------------------------------------------
 
@@ -109,23 +117,23 @@ class DialogModel:
             values["routine_minutes"] = str(self.routine_minutes())
         return text.format_map(_Blank(values))
 
-    def say(self, *texts: str, prompt: bool = False, **extra: str) -> None:
+    def say(self, out: Turn, *texts: str, prompt: bool = False, **extra: str) -> None:
         lines = [self.fill(t, **extra) for t in texts if t]
-        self.turn.says.extend(lines)
+        out.says.extend(lines)
         if prompt:
-            self.last_prompt = lines
-            self.simpler_prompt = []
+            self.asking.prompt, self.asking.simpler = lines, []
 
-    def record(self, event: Event) -> None:
-        self.turn.events.append(event)
+    def line(self, *texts: str) -> Any:
+        """A callback that says these lines."""
+        return lambda out: self.say(out, *texts)
 
-    def set_outcome(self, disposition: str, reason: str) -> None:
+    def set_outcome(self, out: Turn, disposition: str, reason: str) -> None:
         """Outcomes only ever raise the level of care within a session."""
         current = DISPOSITION_RANK[self.disposition] if self.disposition else -1
         if DISPOSITION_RANK[disposition] > current:
             self.disposition = disposition
             self.reason = reason or self.reason
-            self.record(Outcome(disposition, self.reason))
+            out.events.append(Outcome(disposition, self.reason))
 
     def wait_for_answer(self, seconds: float | None = None) -> None:
         self.until = self.now + (seconds or self.d.phrases.listening.answer_seconds)
@@ -143,284 +151,245 @@ class DialogModel:
             self.wait_for_answer()
 
     def options_for(self, kind: str) -> str:
-        options = getattr(self.d.phrases.options, kind)
-        return self.fill(self.d.phrases.prompts.options, options=options)
+        return self.fill(self.d.phrases.prompts.options,
+                         options=getattr(self.d.phrases.options, kind))
 
-    def say_again(self) -> None:
+    def say_again(self, out: Turn) -> None:
         """Asked to hear it again: the same words, then simpler ones (clinical reference §7.3)."""
-        self.repeats += 1
-        words = self.simpler_prompt if self.repeats > 1 and self.simpler_prompt else (
-            self.last_prompt)
-        self.say(*(words or [self.d.phrases.prompts.repeat_nothing]))
-        self.asked_again = True
+        asking = self.asking
+        asking.repeats += 1
+        words = asking.simpler if asking.repeats > 1 and asking.simpler else asking.prompt
+        self.say(out, *(words or [self.d.phrases.prompts.repeat_nothing]))
+        asking.asked_again = True
         self.listen_again()
 
     # --- questions ------------------------------------------------------------------
 
-    def ask(self, question: Question) -> None:
-        self.attempts = self.repeats = 0
-        self.say(question.ask, prompt=True)
-        self.simpler_prompt = [self.fill(question.simpler)]
+    def ask(self, question: Question, out: Turn) -> None:
+        self.asking = Asking()
+        self.say(out, question.ask, prompt=True)
+        self.asking.simpler = [self.fill(question.simpler)]
         self.wait_for_answer(question.wait_seconds)
 
-    def may_reask(self) -> bool:
-        return self.attempts < self.d.phrases.listening.reasks
+    def may_reask(self, out: Turn) -> bool:
+        return self.asking.attempts < self.d.phrases.listening.reasks
 
-    def reask(self, lead: str, simpler: str, options_kind: str) -> None:
-        self.attempts += 1
-        self.say(lead, simpler, self.options_for(options_kind))
-        self.last_prompt = self.simpler_prompt = [self.fill(simpler)]
+    def reask(self, lead: str, simpler: str, options_kind: str, out: Turn) -> None:
+        self.asking.attempts += 1
+        self.say(out, lead, simpler, self.options_for(options_kind))
+        self.asking.prompt = self.asking.simpler = [self.fill(simpler)]
         self.wait_for_answer(self.d.phrases.listening.reask_seconds)
 
-    def explain(self, template: str, topic: str) -> None:
+    def explain(self, template: str, topic: str, out: Turn) -> None:
         self.reason = self.fill(template, topic=topic)
-        self.say(self.reason)
+        self.say(out, self.reason)
 
-    def enter_message(self, message: Message, reason: str = "") -> None:
-        self.say(*message.say)
+    def enter_message(self, message: Message, out: Turn, reason: str = "") -> None:
+        self.say(out, *message.say)
         if message.outcome:
-            self.set_outcome(message.outcome, reason or self.reason)
+            self.set_outcome(out, message.outcome, reason or self.reason)
 
-    # --- a short question on the way -------------------------------------------------------
-
-    def start_pending(self, pending: Pending) -> None:
+    def start_pending(self, pending: Pending, out: Turn) -> None:
         words, policy = self.d.words, self.d.words.policy
         self.pending = pending
-        self.origin_prompt = list(self.last_prompt)
-        self.attempts = self.repeats = 0
+        self.origin_prompt = list(self.asking.prompt)
+        self.asking = Asking()
         if pending.kind == "ask_if_new":
-            self.say(policy.ask_if_new.ask, prompt=True)
-            self.simpler_prompt = [policy.ask_if_new.simpler]
+            self.say(out, policy.ask_if_new.ask, prompt=True)
+            self.asking.simpler = [policy.ask_if_new.simpler]
         else:
             if pending.kind == "confirm_no" and pending.question:
                 check = self.d.question_nodes()[pending.question].simpler
             else:
                 check = words.symptoms[pending.symptom or ""].confirm or ""
-            self.say(f"{policy.confirm_lead} {check}", prompt=True)
-            self.simpler_prompt = [self.fill(check)]
+            self.say(out, f"{policy.confirm_lead} {check}", prompt=True)
+            self.asking.simpler = [self.fill(check)]
         self.wait_for_answer()
 
     # --- help -------------------------------------------------------------------------
 
-    def remember_return(self) -> None:
+    def remember_return(self, out: Turn) -> None:
         self.return_to = PAUSED if self.state in (RUNNING, PAUSED) else self.state
 
-    def returning_to(self, state: str) -> bool:
+    def returning_to(self, state: str, out: Turn) -> bool:
         return self.return_to == state
 
-    def ask_help(self) -> None:
-        self.attempts = self.repeats = 0
-        self.say(self.d.phrases.prompts.help_question, prompt=True)
+    def ask_help(self, out: Turn) -> None:
+        self.asking = Asking()
+        self.say(out, self.d.phrases.prompts.help_question, prompt=True)
         self.wait_for_answer()
 
-    def explain_help(self) -> None:
+    def explain_help(self, out: Turn) -> None:
         prompts = self.d.phrases.prompts
-        self.say(prompts.help_explain, prompts.always_options)
+        self.say(out, prompts.help_explain, prompts.always_options)
 
     # --- the call-911 guidance, one step at a time (§5) ------------------------------
 
-    def enter_emergency(self) -> None:
-        guidance = self.d.emergency
-        self.set_outcome("emergency", self.reason)
-        self.reminders = self.step = 0
-        self.repeats = 0
-        self.say(guidance.opening)
-        self.say_step()
-        self.say(guidance.step_hint)
+    def enter_emergency(self, out: Turn) -> None:
+        self.set_outcome(out, "emergency", self.reason)
+        self.guidance = Guidance()
+        self.asking = Asking()
+        self.say(out, self.d.emergency.opening)
+        self.say_step(out)
+        self.say(out, self.d.emergency.step_hint)
 
     def _guidance_wait(self) -> float:
-        guidance = self.d.emergency
-        if self.step < len(guidance.steps):
-            return guidance.step_seconds
-        return guidance.calm_seconds if self.called else guidance.reminder_seconds
+        g = self.d.emergency
+        if self.guidance.step < len(g.steps):
+            return g.step_seconds
+        return g.calm_seconds if self.guidance.called else g.reminder_seconds
 
-    def say_step(self) -> None:
-        guidance = self.d.emergency
-        if self.step < len(guidance.steps):
-            self.say(guidance.steps[self.step], prompt=True)
+    def say_step(self, out: Turn) -> None:
+        g = self.d.emergency
+        if self.guidance.step < len(g.steps):
+            self.say(out, g.steps[self.guidance.step], prompt=True)
         else:
-            self.say(guidance.last)
-            self.last_prompt = [self.fill(guidance.steps[0])]
+            self.say(out, g.last)
+            self.asking.prompt = [self.fill(g.steps[0])]
         self.wait_for_answer(self._guidance_wait())
 
-    def next_step(self) -> None:
+    def next_step(self, out: Turn) -> None:
         """Silence or "next" after a step: the next one; after the last, a reminder."""
-        if self.step < len(self.d.emergency.steps):
-            self.step += 1
-            self.say_step()
+        if self.guidance.step < len(self.d.emergency.steps):
+            self.guidance.step += 1
+            self.say_step(out)
         else:
-            self.remind_emergency()
+            self.remind_emergency(out)
 
-    def repeat_step(self) -> None:
-        if self.step >= len(self.d.emergency.steps):
-            self.step = 0
-        self.repeats += 1
-        self.say_step()
+    def repeat_step(self, out: Turn) -> None:
+        if self.guidance.step >= len(self.d.emergency.steps):
+            self.guidance.step = 0
+        self.asking.repeats += 1
+        self.say_step(out)
 
-    def restart_steps(self) -> None:
-        self.step = 0
-        self.say_step()
+    def restart_steps(self, out: Turn) -> None:
+        self.guidance.step = 0
+        self.say_step(out)
 
-    def acknowledge_call(self) -> None:
-        self.called = True
-        self.say(self.d.emergency.support)
+    def acknowledge_call(self, out: Turn) -> None:
+        self.guidance.called = True
+        self.say(out, self.d.emergency.support)
         self.wait_for_answer(self._guidance_wait())
 
-    def remind_emergency(self, counted: bool = True) -> None:
-        guidance = self.d.emergency
-        self.reminders += counted
-        self.say(guidance.calm_reminder if self.called else guidance.reminder)
+    def remind_emergency(self, out: Turn, counted: bool = True) -> None:
+        g = self.d.emergency
+        self.guidance.reminders += counted
+        self.say(out, g.calm_reminder if self.guidance.called else g.reminder)
         self.wait_for_answer(self._guidance_wait())
 
-    def may_remind_emergency(self) -> bool:
-        steps_left = self.step < len(self.d.emergency.steps)
-        return steps_left or self.reminders < self.d.emergency.reminders
+    def may_remind_emergency(self, out: Turn) -> bool:
+        steps_left = self.guidance.step < len(self.d.emergency.steps)
+        return steps_left or self.guidance.reminders < self.d.emergency.reminders
 
     # --- goodbye ----------------------------------------------------------------------
 
-    def enter_goodbye(self) -> None:
+    def enter_goodbye(self, out: Turn) -> None:
         prompts = self.d.phrases.prompts
         self.pending = None
         if self.disposition == "emergency":
-            self.say(self.d.emergency.reminder)
+            self.say(out, self.d.emergency.reminder)
         else:
             if self.disposition == "urgent":
-                self.say(prompts.goodbye_urgent_reminder.text)
-            self.say(prompts.goodbye_safety_net.text)
-        self.say(prompts.goodbye)
+                self.say(out, prompts.goodbye_urgent_reminder.text)
+            self.say(out, prompts.goodbye_safety_net.text)
+        self.say(out, prompts.goodbye)
 
     # --- the routine --------------------------------------------------------------------
 
     def routine_minutes(self) -> int:
-        beats = self.beats or plan_routine(self.d.routine, can_stand=True)
+        beats = self.routine.beats or plan_routine(self.d.routine, can_stand=True)
         return max(1, round(planned_seconds(beats) / 60))
 
-    def note_can_stand(self) -> None:
+    def note_can_stand(self, out: Turn) -> None:
         self.can_stand = True
 
-    def start_routine(self) -> None:
-        self.beats = plan_routine(self.d.routine, self.can_stand)
-        self.cursor = -1
-        self.routine_started = True
-        self.say(*(r.text for r in self.d.routine.reminders))
-        self.next_due = self.now
+    def start_routine(self, out: Turn) -> None:
+        self.routine.start(plan_routine(self.d.routine, self.can_stand), self.now)
+        self.say(out, *(r.text for r in self.d.routine.reminders))
 
-    def current_beat(self) -> Beat | None:
-        return self.beats[self.cursor] if 0 <= self.cursor < len(self.beats) else None
-
-    def emit_beat(self) -> None:
-        beat = self.beats[self.cursor]
-        self.say(beat.text)
-        if beat.kind in ("say", "rest"):  # "repeat" says the instruction, not a count
-            self.last_prompt = [beat.text]
-            self.simpler_prompt = []
-        if beat.kind in ("rep", "hold"):
-            self.record(Exercise(beat.exercise, beat.side, beat.set, beat.rep, beat.of,
-                                 beat.hold_left, beat.kind))
-        self.record(Timing(round(self.next_due, 4), round(self.now, 4)))
-        self.next_due += beat.seconds * self.pace
-        self.until = self.next_due
-        self.timed = True
-
-    def beat_due(self) -> None:
+    def beat_due(self, out: Turn) -> None:
         """Time is up for this beat: say the next, or hand over to the check-in or the end."""
-        self.cursor += 1
-        beat = self.current_beat()
+        beat = self.routine.advance()
         if beat is None:
-            self.trigger("finished")
+            self.trigger("finished", out=out)
         elif beat.kind == "check_in":
-            self.trigger("check")
+            self.trigger("check", out=out)
         else:
-            self.emit_beat()
+            beat, due, until = self.routine.play()
+            self.say(out, beat.text)
+            if beat.kind in ("say", "rest"):  # "repeat" says the instruction, not a count
+                self.asking.prompt, self.asking.simpler = [beat.text], []
+            if beat.kind in ("rep", "hold"):
+                out.events.append(Exercise(beat.exercise, beat.side, beat.set, beat.rep,
+                                           beat.of, beat.hold_left, beat.kind))
+            out.events.append(Timing(round(due, 4), round(self.now, 4)))
+            self.until, self.timed = until, True
 
-    def resume_beats(self) -> None:
-        """Back to the routine after a pause or check-in: the current beat again, timed from now."""
-        self.next_due = self.now
-        self.cursor -= 1
-        self.beat_due()
+    def resume_beats(self, out: Turn) -> None:
+        self.routine.resume(self.now)
+        self.beat_due(out)
 
-    def skip_part(self) -> None:
-        """On to the next part: an exercise skipped is not done, so its check-in goes too."""
-        beat = self.current_beat()
-        if beat is None:
-            return
-        if beat.kind not in ("rest", "check_in") and 0 < beat.group < self.last_group():
-            self.skipped.append(beat.exercise)
-        self.cursor = next(
-            (i for i, later in enumerate(self.beats) if later.group > beat.group), len(self.beats)
-        )
-        self.resume_beats()
+    def skip_part(self, out: Turn) -> None:
+        if self.routine.current() is not None:
+            self.routine.skip_part(self.now)
+            self.beat_due(out)
 
-    def last_group(self) -> int:
-        return self.beats[-1].group if self.beats else 0
-
-    def ask_check_in(self) -> None:
-        self.attempts = self.repeats = 0
-        self.say(self.d.routine.check_in.ask, prompt=True)
-        self.simpler_prompt = [self.d.routine.check_in.simpler]
+    def ask_check_in(self, out: Turn) -> None:
+        check_in = self.d.routine.check_in
+        self.asking = Asking()
+        self.say(out, check_in.ask, prompt=True)
+        self.asking.simpler = [check_in.simpler]
         self.wait_for_answer()
 
-    def passed_check_in(self) -> None:
-        beat = self.current_beat()
-        if beat is not None and beat.exercise not in self.completed:
-            self.completed.append(beat.exercise)
-        self.say(self.d.routine.check_in.good)
-        self.cursor += 1
+    def passed_check_in(self, out: Turn) -> None:
+        self.routine.check_in_passed()
+        self.say(out, self.d.routine.check_in.good)
 
-    def ask_which(self) -> None:
-        self.attempts = self.repeats = 0
-        self.say(self.d.routine.check_in.which, prompt=True)
+    def ask_which(self, out: Turn) -> None:
+        self.asking = Asking()
+        self.say(out, self.d.routine.check_in.which, prompt=True)
         self.wait_for_answer()
 
-    def ask_unwell(self) -> None:
+    def ask_unwell(self, out: Turn) -> None:
         question = self.d.routine.stop_question
-        self.attempts = self.repeats = 0
-        self.say(question.ask, prompt=True)
-        self.simpler_prompt = [question.simpler]
+        self.asking = Asking()
+        self.say(out, question.ask, prompt=True)
+        self.asking.simpler = [question.simpler]
         self.wait_for_answer()
 
-    def enter_paused(self) -> None:
-        self.reminders = 0
-        self.say(self.d.routine.paused.say, prompt=True)
+    def enter_paused(self, out: Turn) -> None:
+        self.paused_reminders = 0
+        self.say(out, self.d.routine.paused.say, prompt=True)
         self.until = self.now + self.d.routine.paused.seconds
         self.timed = False
 
-    def remind_paused(self) -> None:
-        self.reminders += 1
-        self.say(self.d.routine.paused.reminder)
+    def remind_paused(self, out: Turn) -> None:
+        self.paused_reminders += 1
+        self.say(out, self.d.routine.paused.reminder)
         self.until = self.now + self.d.routine.paused.seconds
 
-    def may_remind_paused(self) -> bool:
-        return self.reminders < self.d.routine.paused.reminders
+    def may_remind_paused(self, out: Turn) -> bool:
+        return self.paused_reminders < self.d.routine.paused.reminders
 
-    def exercises_planned(self) -> int:
-        return len({b.exercise for b in self.beats if b.kind == "check_in"})
-
-    def summarize(self, stopped: bool, closing: bool = True) -> None:
-        summary = self.d.routine.summary
-        if not self.completed:
-            self.say(summary.nothing)
+    def summarize(self, stopped: bool, out: Turn, closing: bool = True) -> None:
+        summary, routine = self.d.routine.summary, self.routine
+        if not routine.completed:
+            self.say(out, summary.nothing)
         else:
-            self.say(summary.stopped if stopped else summary.done,
-                     done=_spoken_list(self.completed), count=number_word(len(self.completed)),
-                     total=number_word(self.exercises_planned()))
-        if self.skipped and not stopped:
-            self.say(summary.skipped, skipped=_spoken_list(self.skipped))
-        if self.completed and closing:
-            self.say(summary.closing)
+            self.say(out, summary.stopped if stopped else summary.done,
+                     done=_spoken_list(routine.completed),
+                     count=number_word(len(routine.completed)),
+                     total=number_word(routine.exercises_planned()))
+        if routine.skipped and not stopped:
+            self.say(out, summary.skipped, skipped=_spoken_list(routine.skipped))
+        if routine.completed and closing:
+            self.say(out, summary.closing)
 
-    def stop_routine(self) -> None:
-        if self.routine_started:
-            self.summarize(stopped=True)
+    def stop_routine(self, out: Turn) -> None:
+        if self.routine.started:
+            self.summarize(True, out)
 
-    def stop_routine_for_safety(self) -> None:
+    def stop_routine_for_safety(self, out: Turn) -> None:
         """Stopped for a warning sign: no "try these twice a week" after "see your doctor first"."""
-        if self.routine_started:
-            self.summarize(stopped=True, closing=False)
-
-    def change_pace(self, command: str) -> None:
-        pace = self.d.routine.pace
-        if command == "slower":
-            self.pace = min(pace.max_slowdown, self.pace * pace.slower_factor)
-        elif command == "faster":
-            self.pace = max(pace.max_speedup, self.pace * pace.faster_factor)
+        if self.routine.started:
+            self.summarize(True, out, closing=False)

@@ -210,7 +210,7 @@ def test_a_red_flag_whose_unclear_answer_is_routine(tmp_path: Path) -> None:
                     "if_unclear: routine_outcome", after="  arm:")
     assert_names(error_of(folder), "symptom_check.yaml",
                  line_of(folder, "symptom_check.yaml", "if_unclear: routine_outcome"),
-                 "must lead to emergency or urgent care")
+                 "an unclear or missing answer must never lower the care")
 
 
 def test_a_symptom_that_answers_a_question_that_does_not_exist(tmp_path: Path) -> None:

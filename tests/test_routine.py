@@ -270,7 +270,7 @@ def test_pause_and_resume_skip_nothing(converse: Converse, dialogs: Dialogs) -> 
     expected = [b.text for b in plan_routine(dialogs.routine, True) if b.kind != "check_in"]
     at = texts.index("Three.")
     assert texts[:at + 1] + texts[at + 2:] == expected, "after resume, every beat is said"
-    assert conv.machine.model.skipped == []
+    assert conv.machine.model.routine.skipped == []
 
 
 def test_silence_while_paused_reminds_then_ends(converse: Converse, dialogs: Dialogs) -> None:

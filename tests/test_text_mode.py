@@ -200,7 +200,7 @@ def test_all_no_is_routine_with_the_offer(runs: dict[str, Run], dialogs: Dialogs
 def test_the_whole_routine_in_text_mode(runs: dict[str, Run], dialogs: Dialogs) -> None:
     run = runs["routine"]
     check_clean(run)
-    assert run.seconds < 15, "time scale 0: no waiting"
+    assert run.seconds < 60, "time scale 0: no waiting (the routine plans about 15 minutes)"
     said = run.said()
     for exercise in dialogs.routine.exercises:
         assert f"{exercise.name}. {exercise.how}" in said
