@@ -92,9 +92,12 @@ def _red_flags(d: Dialogs, add: Add) -> None:
         if not isinstance(node, Question):
             continue
         loc = ("nodes", name)
-        if node.red_flag != (node.if_yes == "emergency"):
+        if node.red_flag and node.if_yes != "emergency":
+            add("symptom_check.yaml", (*loc, "if_yes"),
+                "a red flag's yes must go to the call-911 guidance (if_yes: emergency)")
+        elif node.if_yes == "emergency" and not node.red_flag:
             add("symptom_check.yaml", (*loc, "red_flag"),
-                "red_flag: true goes with if_yes: emergency, and only with it")
+                "a yes that goes to the call-911 guidance is a red flag: write red_flag: true")
 
 
 def _phrases(d: Dialogs, files: Files, add: Add) -> None:
@@ -148,9 +151,14 @@ def _symptoms(d: Dialogs, add: Add) -> None:
             if asked is None:
                 add("understanding.yaml", (*loc, "follow_up"),
                     f"'{s.follow_up}' is not a question of the dialog")
-            elif "next" in (getattr(asked, f) for f in _fields(asked)):
-                add("understanding.yaml", (*loc, "follow_up"),
-                    f"'{s.follow_up}' leads to 'next', so it cannot be asked out of turn")
+            else:
+                for field in _fields(asked):
+                    if getattr(asked, field) == "next":  # both places, so either can be mended
+                        add("understanding.yaml", (*loc, "follow_up"),
+                            f"'{s.follow_up}' leads to 'next', so it cannot be asked out of turn")
+                        add("symptom_check.yaml", ("nodes", s.follow_up, field),
+                            f"'{s.follow_up}' is asked out of turn ({name} in understanding.yaml):"
+                            " it cannot lead to 'next'")
         if s.level == "emergency" and not s.confirm:
             add("understanding.yaml", loc,
                 "an emergency-level symptom needs 'confirm': the question that checks it")

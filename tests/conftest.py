@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from assistant.dialog import DialogMachine, Turn
-from assistant.dialog_data import Dialogs, Message, Question, load_dialogs
+from assistant.dialog_data import Dialogs, load_dialogs
 from assistant.ports import Heard
 from assistant.transcript import Event, Outcome
 
@@ -102,33 +102,32 @@ Converse = Callable[..., Conversation]
 
 
 def path_to(dialogs: Dialogs, target: str) -> dict[str, str]:
-    """The shortest yes/no answers (no where possible) that lead to a question, or "running"."""
-    sections = [list(dialogs.check.nodes.items()), list(dialogs.routine.setup.items())]
-    nodes: dict[str, Question | Message] = dict(sections[0]) | dict(sections[1])
+    """The shortest yes/no answers (no where possible) that lead to a question, or "running",
+    found by walking the compiled flow the machine is generated from."""
+    flow = dialogs.graph
 
-    def resolve(destination: str, here: str) -> str:
-        if destination == "next":
-            order = next([name for name, _ in s] for s in sections if here in dict(s))
-            destination = order[order.index(here) + 1]
-        destination = {"routine": next(iter(dialogs.routine.setup)), "start": "running"}.get(
-            destination, destination)
-        node = nodes.get(destination)
-        return resolve(node.then, destination) if isinstance(node, Message) else destination
+    def settle(name: str | None) -> str | None:  # messages move on by themselves
+        node = flow.nodes.get(name or "")
+        if node is not None and node.kind == "message":
+            proceed = flow.route(node.name, "proceed")
+            return settle(proceed.to if proceed else None)
+        return name
 
-    start = resolve(dialogs.check.start, dialogs.check.start)
+    start = settle(flow.route(flow.start, "begin").to)  # type: ignore[union-attr]
+    assert start is not None
     paths: dict[str, dict[str, str]] = {start: {}}
     queue = [start]
     while queue:
         here = queue.pop(0)
-        if here == target:
+        if here.rsplit(".", 1)[-1] == target:
             return paths[here]
-        node = nodes.get(here)
-        if not isinstance(node, Question):
+        if flow.nodes[here].kind != "question":
             continue
-        for answer, destination in (("no", node.if_no), ("yes", node.if_yes)):
-            there = resolve(destination, here)
-            if there not in paths:
-                paths[there] = paths[here] | {here: answer}
+        for answer in ("no", "yes"):
+            route = flow.route(here, answer)
+            there = settle(route.to if route else None)
+            if there is not None and there not in paths:
+                paths[there] = paths[here] | {here.rsplit(".", 1)[-1]: answer}
                 queue.append(there)
     raise AssertionError(f"no yes/no path leads to {target}")
 

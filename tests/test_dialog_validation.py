@@ -16,7 +16,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assistant.dialog import DialogMachine
 from assistant.dialog_data import DEFAULT_DIALOG_DIR, DIALOG_FILES, DialogError, load_dialogs
+from assistant.flow_proofs import prove
+from assistant.ports import Heard
 
 
 def broken(tmp_path: Path, file: str, old: str, new: str | None, after: str = "") -> Path:
@@ -274,9 +277,16 @@ def test_any_damage_is_a_dialog_error_or_loads(tmp_path: Path, file: str, where:
     at = int(where * len(text))
     path.write_text(text[:at] + text[at + cut:], encoding="utf-8")
     try:
-        load_dialogs(folder)
+        loaded = load_dialogs(folder)
     except DialogError as exc:
         assert file in str(exc)
+        assert re.search(r"line \d+|file is missing|cannot be read", str(exc)), str(exc)
+    else:  # what loads is safe: its flow was proved, and help and emergency still work
+        assert prove(loaded.graph, loaded) == []
+        machine = DialogMachine(loaded)
+        machine.start(0.0)
+        machine.hear(Heard("emergency"), 1.0)
+        assert machine.state == "emergency"
 
 
 # --- The sources cite the project's own clinical reference ----------------------------------
