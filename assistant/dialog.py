@@ -83,6 +83,7 @@ class DialogMachine:
         self.signs = {name: sign for name, sign in dialogs.routine.stop_signs.items()}
         self.sign_of = {s: name for name, sign in self.signs.items() for s in sign.symptoms}
         self.conditions = {e.only_if for e in dialogs.routine.exercises if e.only_if}
+        self._accepted: dict[str, frozenset[str]] = {}
         self.machine = machine_class(
             model=self.model, states=self._states(), initial="start", auto_transitions=False,
             queued=True, send_event=False, ignore_invalid_triggers=True, **machine_kwargs)
@@ -274,8 +275,10 @@ class DialogMachine:
     def accepted(self) -> frozenset[str]:
         """Every trigger the machine takes in the current state (its own and its parent's)."""
         state = self.model.state
-        parents = [state.rsplit(".", 1)[0]] if "." in state else []
-        return frozenset(self.machine.get_triggers(state, *parents))
+        if state not in self._accepted:  # the graph does not change: once per state
+            parents = [state.rsplit(".", 1)[0]] if "." in state else []
+            self._accepted[state] = frozenset(self.machine.get_triggers(state, *parents))
+        return self._accepted[state]
 
     def moment(self) -> Moment:
         return moment_of(self.flow, self.d, self.model.state, self.model.pending, self.accepted())

@@ -147,3 +147,20 @@ def converse(dialogs: Dialogs) -> Converse:
         return Conversation(machine).replies(replies)
 
     return start
+
+
+# Modules that need real audio parts (the virtual sound card, the synthesizer, a recognizer):
+# `pytest -m "not audio and not slow"` runs the core in seconds.
+AUDIO_MODULES = {"test_asr_pocketsphinx", "test_asr_vosk", "test_audio", "test_real_voices",
+                 "test_tts", "test_vad", "test_voice_e2e", "test_wake_phrase"}
+SLOW_MODULES = {"test_text_mode", "test_machine_properties", "test_types", "test_package",
+                "test_corpus"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__ if item.module else ""  # type: ignore[attr-defined]
+        if module in AUDIO_MODULES:
+            item.add_marker(pytest.mark.audio)
+        if module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
