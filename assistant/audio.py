@@ -110,7 +110,8 @@ def require_sounddevice() -> ModuleType:
     except OSError as exc:
         raise AudioSetupError(PORTAUDIO_MISSING.format(detail=exc)) from exc
     _route_alsa_messages()
-    return sounddevice
+    module: ModuleType = sounddevice
+    return module
 
 
 _alsa_handler: Any = None  # must stay referenced while alsa-lib may call it
@@ -586,7 +587,7 @@ class Loudspeaker:
         elif samplerate is None:
             raise TypeError("play() needs the samplerate of a bare sample buffer")
         else:
-            samples, rate = sound, int(samplerate)
+            samples, rate = np.asarray(sound), int(samplerate)
         sd = require_sounddevice()
         device = resolve_device(self.spec, "output")
         buf = self._as_frames(samples)

@@ -24,8 +24,17 @@ if TYPE_CHECKING:
 
 DIALOG_FILES = ("phrases.yaml", "understanding.yaml", "symptom_check.yaml", "emergency.yaml",
                 "routine.yaml")
-DEFAULT_DIALOG_DIR = Path(__file__).resolve().parent.parent / "dialogs"
-DEFAULT_REFERENCE = DEFAULT_DIALOG_DIR.parent / "docs" / "clinical-reference.md"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _shipped(name: str) -> Path:
+    """Data installed inside the package (a wheel), else beside it (a source checkout)."""
+    inside = _PACKAGE / name
+    return inside if inside.is_dir() else _PACKAGE.parent / name
+
+
+DEFAULT_DIALOG_DIR = _shipped("dialogs")
+DEFAULT_REFERENCE = _shipped("docs") / "clinical-reference.md"
 
 Disposition = Literal["emergency", "urgent", "routine"]
 DISPOSITION_RANK = {"routine": 0, "urgent": 1, "emergency": 2}

@@ -276,7 +276,7 @@ class _HideChatter:
 @contextlib.contextmanager
 def _quiet_stdout() -> Iterator[None]:
     old = sys.stdout
-    sys.stdout = _HideChatter(old)  # type: ignore[assignment]
+    sys.stdout = _HideChatter(old)
     try:
         yield
     finally:

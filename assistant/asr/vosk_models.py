@@ -91,7 +91,8 @@ def model_in(directory: Path) -> Path | None:
         return None
     models = [c for c in children if ENGLISH_MODEL.match(c.name) and is_model_dir(c)]
     preferred = [m for m in models if m.name == DEFAULT_MODEL]
-    return (preferred or models or [None])[0]
+    chosen = preferred or models
+    return chosen[0] if chosen else None
 
 
 def find_model(explicit: str | Path | None, models_dir: Path,
@@ -170,7 +171,8 @@ class Session(Protocol):
 def _default_session() -> Session:
     import requests
 
-    return requests.Session()
+    session: Session = requests.Session()  # type: ignore[assignment]  # a wider get()
+    return session
 
 
 def model_entry(session: Session, name: str) -> dict[str, Any]:
