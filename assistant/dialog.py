@@ -26,7 +26,6 @@ from assistant.flow import (
     GUIDANCE,
     HELP,
     PAUSED,
-    ROUTINE_STATES,
     RUNNING,
     Flow,
     Node,
@@ -39,6 +38,7 @@ from assistant.moments import expecting_at, moment_of, own_words_at
 from assistant.pending import resolve
 from assistant.policy import Decision, Moment, decide
 from assistant.ports import Heard, VoiceChange
+from assistant.route_effects import RouteEffects
 from assistant.transcript import HeardEvent, StateEvent
 
 __all__ = ["DialogMachine", "DottedState", "Listening", "Turn", "question_state"]
@@ -49,12 +49,6 @@ VOICE_CHANGES = {
     "louder": VoiceChange(volume_steps=1), "softer": VoiceChange(volume_steps=-1),
 }
 SAFETY_ACTIONS = ("emergency", "red_flag", "stop_sign", "help", "stop", "pause")
-Callback = Callable[..., bool | None]
-Callbacks = list[str | Callback]
-
-
-def _nothing(out: Turn) -> None:
-    """A route that only moves (or keeps) the state."""
 
 
 class DottedState(NestedState):
@@ -84,6 +78,7 @@ class DialogMachine:
         self.sign_of = {s: name for name, sign in self.signs.items() for s in sign.symptoms}
         self.conditions = {e.only_if for e in dialogs.routine.exercises if e.only_if}
         self._accepted: dict[str, frozenset[str]] = {}
+        self.effects = RouteEffects(self.model, dialogs, self.sign_of, self.conditions)
         self.machine = machine_class(
             model=self.model, states=self._states(), initial="start", auto_transitions=False,
             queued=True, send_event=False, ignore_invalid_triggers=True, **machine_kwargs)
@@ -107,168 +102,18 @@ class DialogMachine:
         top: list[Any] = []
         for name, node in self.flow.nodes.items():
             parent, _, child = name.rpartition(".")
-            state = {"name": child, "on_enter": self._on_enter(node)}
+            state = {"name": child, "on_enter": self.effects.on_enter(node)}
             (groups[parent] if parent else top).append(state if node.kind != "goodbye" else
                                                        state | {"final": True})
         return [*top, *({"name": g, "children": c} for g, c in groups.items())]
-
-    def _on_enter(self, node: Node) -> Callbacks:
-        model = self.model
-        if node.question is not None:
-            return [partial(model.ask, node.question)]
-        if node.message is not None:
-            message = node.message
-            return [partial(model.enter_message, message),
-                    lambda out: model.trigger("proceed", out=out)]
-        entering: dict[str, Callback] = {
-            HELP: model.ask_help, GUIDANCE: model.enter_emergency, GOODBYE: model.enter_goodbye,
-            PAUSED: model.enter_paused, "routine.check_in": model.ask_check_in,
-            "routine.which": model.ask_which, "routine.ask_unwell": model.ask_unwell}
-        return [entering[node.name]] if node.name in entering else []
 
     def _add(self, source: str, node: Node | None, route: Route) -> None:
         """One route of the flow as a transition, with what it says on the way."""
         if source == HELP and route.trigger == "no":
             return  # back to where they were: one transition per place, added below
-        before, after, conditions = self._effects(source, node, route)
+        before, after, conditions = self.effects.of(source, node, route)
         self.machine.add_transition(route.trigger, source, route.to, before=before, after=after,
                                     conditions=conditions)
-
-    def _effects(self, source: str, node: Node | None, route: Route
-                 ) -> tuple[Callbacks, Callbacks, Callbacks]:
-        model, prompts, routine = self.model, self.d.phrases.prompts, self.d.routine
-        trigger, to = route.trigger, route.to
-        if node is not None and node.kind == "guidance":
-            if to == GOODBYE:
-                return [], [], []
-            return [], [self._guidance_effect(trigger, route.kind)], (
-                [model.may_remind_emergency] if route.kind == "reask" else [])
-        if route.kind == "keep":
-            if trigger == "repeat":
-                return [], [model.say_again], []
-            if trigger == "what_can_i_say":
-                return [], [self._options], []
-            if trigger in VOICE_CHANGES:
-                return [], [partial(self._voice_change, trigger)], []
-            if trigger == "unclear":  # while paused
-                return [], [model.line(routine.paused.reminder)], []
-            return [], [model.ask_help], []  # "help" while asked "Is this an emergency?"
-        if route.kind == "reask":
-            if source == PAUSED:
-                return [], [model.remind_paused], [model.may_remind_paused]
-            question = node.question if node else None
-            simpler = question.simpler if question else self._simpler(source)
-            lead = {"unsure": prompts.reask_unsure, "silence": prompts.reask_silence}.get(
-                trigger, prompts.reask_unclear)
-            kind = "question" if question else "check_in"
-            return [], [partial(model.reask, lead, simpler, kind)], [model.may_reask]
-        if route.kind == "sign":
-            sign = self.signs[trigger]
-            reason = f"reported {trigger.replace('_', ' ')} during the routine"
-            safety = [] if sign.then == "emergency" else [model.stop_routine_for_safety]
-            return [partial(model.enter_message, sign, reason=reason), *safety], [], []
-        before: Callbacks = []
-        if node is not None and node.question is not None:
-            because = {"yes": prompts.because_yes, "unclear": prompts.because_unclear,
-                       "no_answer": prompts.because_no_answer}.get(route.because or "")
-            if because and self.flow.level(to) is not None:
-                before.append(partial(model.explain, because, node.question.topic))
-            if trigger == "yes" and source.rsplit(".", 1)[-1] in self.conditions:
-                before.append(model.note_can_stand)
-        before += self._command_effects(source, node, route)
-        after: Callbacks = [model.start_routine, model.beat_due] if to == RUNNING and (
-            node is not None and node.question is not None) else []
-        return before, after + self._routine_after(source, trigger, to), []
-
-    def _command_effects(self, source: str, node: Node | None, route: Route) -> Callbacks:
-        model, routine = self.model, self.d.routine
-        trigger, to = route.trigger, route.to
-        if trigger == "red_flag":
-            return [self._red_flag]
-        if source == HELP and to == GUIDANCE:
-            return [lambda out: setattr(model, "reason", "you asked for help")]
-        if trigger == "emergency":
-            return [lambda out: setattr(model, "reason", "you asked for emergency help")]
-        if trigger == "help":
-            return [model.remember_return]
-        if trigger == "stop" and to == GOODBYE:
-            return [model.stop_routine]
-        if trigger == "finished":
-            return [partial(model.summarize, False)]
-        if trigger == "skip":
-            return [model.line(routine.cues.skipping)]
-        if trigger in ("resume", "yes") and source == PAUSED:
-            return [model.line(routine.cues.resuming)]
-        if to == GOODBYE and route.kind == "safe" and source in ROUTINE_STATES:
-            if source == PAUSED:
-                return [model.stop_routine]
-            return [partial(model.enter_message, routine.check_in.unclear,
-                            reason="no clear answer to the safety check-in"),
-                    model.stop_routine_for_safety]
-        if trigger == "no" and source == "routine.ask_unwell":
-            return [partial(model.enter_message, routine.stop_question.well),
-                    model.stop_routine]
-        if trigger == "no" and source == "routine.check_in":
-            return [model.passed_check_in]
-        return []
-
-    def _routine_after(self, source: str, trigger: str, to: str | None) -> Callbacks:
-        model = self.model
-        if source == RUNNING and trigger == "tick":
-            return [model.beat_due]
-        if trigger == "skip" and source in (RUNNING, PAUSED):
-            return [model.skip_part]
-        if to == RUNNING and source in ROUTINE_STATES and source != RUNNING:
-            return [model.resume_beats]
-        return []
-
-    def _guidance_effect(self, trigger: str, kind: str) -> Callback:
-        model = self.model
-        if trigger in VOICE_CHANGES:
-            return partial(self._voice_change, trigger)
-        effects: dict[str, Callback] = {
-            "next": model.next_step, "repeat": model.repeat_step, "silence": model.next_step,
-            "acknowledged": model.acknowledge_call, "what_can_i_say": self._options,
-            "unclear": partial(model.remind_emergency, counted=False)}
-        return effects.get(trigger, model.restart_steps if kind == "keep" else _nothing)
-
-    def _simpler(self, state: str) -> str:
-        routine = self.d.routine
-        return {"routine.which": routine.check_in.which,
-                "routine.ask_unwell": routine.stop_question.simpler}.get(
-            state, routine.check_in.simpler)
-
-    def _red_flag(self, out: Turn) -> None:
-        """A red flag said at any moment: named, and in the routine, "Stop now" first."""
-        model = self.model
-        if model.state in ROUTINE_STATES:
-            sign = self.sign_of.get(model.flagged or "")
-            if sign:
-                model.say(out, *self.signs[sign].say)
-            model.stop_routine_for_safety(out)
-        elif model.state != GUIDANCE:
-            model.say(out, model.reason)
-
-    # --- commands that keep the state ------------------------------------------------------
-
-    def _options(self, out: Turn) -> None:
-        model = self.model
-        kind = {HELP: "help", GUIDANCE: "emergency", RUNNING: "routine",
-                PAUSED: "paused"}.get(model.state, "check_in" if model.state in ROUTINE_STATES
-                                      else "question")
-        model.say(out, model.options_for(kind), self.d.phrases.prompts.always_options)
-        if not model.timed:
-            model.say(out, *model.asking.prompt)
-        model.listen_again()
-
-    def _voice_change(self, command: str, out: Turn) -> None:
-        model = self.model
-        out.voice_changes.append(VOICE_CHANGES[command])
-        model.routine.change_pace(command, self.d.routine.pace)
-        model.say(out, getattr(self.d.phrases.prompts, command))
-        if not model.timed:
-            model.say(out, *model.asking.prompt)
-        model.listen_again()
 
     # --- what was said, at this moment ------------------------------------------------------
 

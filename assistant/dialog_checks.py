@@ -111,6 +111,13 @@ def _phrases(d: Dialogs, files: Files, add: Add) -> None:
     _one_meaning(groups, files, add)
     _one_meaning([(("symptoms", n, "phrases"), f"symptom {n}", s.phrases)
                   for n, s in words.symptoms.items()], files, add)
+    joining = {"and", "but", "or", "so", "then"}  # a phrase is one statement, never half of two
+    for n, s in words.symptoms.items():
+        for i, text in enumerate(s.phrases):
+            ends = text.split()
+            if ends[0] in joining or ends[-1] in joining:
+                add("understanding.yaml", ("symptoms", n, "phrases", i),
+                    f"phrase '{text}' begins or ends with a joining word: write the statement only")
 
 
 def _one_meaning(groups: list[tuple[tuple[Any, ...], str, list[str]]], files: Files,

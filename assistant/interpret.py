@@ -13,73 +13,26 @@ deterministic: text and words in, meaning out.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
 
-from assistant.lexicon import AnswerWord, Lexicon
-from assistant.words import CLAUSE_MARK, PhraseIndex, tokens
+from assistant.lexicon import Lexicon
+from assistant.utterance import (
+    COUNTING,
+    Assertion,
+    Clause,
+    Interpretation,
+    Mention,
+    Span,
+    gap,
+    negative,
+    split_clauses,
+)
+from assistant.words import PhraseIndex, tokens
 
-Assertion = Literal["present", "passed", "denied", "long_standing", "uncertain",
-                    "hypothetical", "other_person"]
-COUNTING = ("present", "passed")  # a red flag that is, or came and went recently
+__all__ = ["Interpretation", "Mention", "interpret"]
+
 ECHO_WORDS_AFTER = 3  # "my face is fine": the words after a symptom that may deny it
-
-
-@dataclass(frozen=True)
-class Mention:
-    """A symptom named in the utterance, and whether the person says they have it."""
-
-    symptom: str
-    assertion: Assertion
-    words: str
-    cue: str | None = None  # the words that decided the assertion
-
-    @property
-    def counts(self) -> bool:
-        return self.assertion in COUNTING
-
-
-@dataclass(frozen=True)
-class Interpretation:
-    text: str
-    answer: AnswerWord | None = None
-    corrected: bool = False  # the answer changed within the utterance ("no... wait, yes")
-    soft: bool = False  # a soft "no" ("I don't think so", "not that I know of")
-    decisive: bool = False  # the answer is in this question's own words ("gradually")
-    repeat: bool = False
-    acknowledged: bool = False  # "I've called", "they're on their way", "thank you"
-    commands: tuple[str, ...] = ()
-    mentions: tuple[Mention, ...] = field(default=())
-    words: int = 0
-
-    def record(self) -> dict[str, Any]:
-        """What the transcript keeps, so a clinician can see why."""
-        out: dict[str, Any] = {}
-        if self.answer:
-            out["answer"] = self.answer
-        if self.corrected:
-            out["corrected"] = True
-        if self.soft:
-            out["soft"] = True
-        if self.repeat:
-            out["repeat"] = True
-        if self.acknowledged:
-            out["acknowledged"] = True
-        if self.commands:
-            out["commands"] = list(self.commands)
-        if self.mentions:
-            out["symptoms"] = [
-                {"symptom": m.symptom, "assertion": m.assertion, "words": m.words}
-                | ({"cue": m.cue} if m.cue else {}) for m in self.mentions]
-        return out
-
-
-@dataclass(frozen=True)
-class _Clause:
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -90,8 +43,6 @@ class _Found:
     inner: tuple[int, int] | None = None  # the words between a body part and its sign
     topic_only: bool = False  # a body part with no sign: counts only when denied
 
-
-Span = tuple[int, int, str]
 
 
 def interpret(text: str, lexicon: Lexicon, expecting: Collection[str] = (),
@@ -113,7 +64,7 @@ class _Reading:
         self.expecting = expecting
         self.answer_words = answers
         self.decisive = decisive
-        self.words, self.clauses = _split(tokens(text), lexicon)
+        self.words, self.clauses = split_clauses(tokens(text), lexicon)
         self.mods = {c: lexicon.modifiers.find(self.words, c.start, c.end) for c in self.clauses}
         self.times = {c: lexicon.time.find(self.words, c.start, c.end) for c in self.clauses}
         self.found = {c: self._symptoms_in(c) for c in self.clauses}
@@ -137,7 +88,7 @@ class _Reading:
             last is not None and last[1] in self.decisive, bool(asking), acknowledged,
             tuple(dict.fromkeys(commands)), tuple(mentions), len(self.words))
 
-    def _asks_again(self, c: _Clause) -> bool:
+    def _asks_again(self, c: Clause) -> bool:
         """"sorry?", "I didn't catch that": the clause asks to hear the question again."""
         said = tuple(self.words[c.start:c.end])
         if said in self.lex.repeat_requests or self._stripped(c) in self.lex.repeat_requests:
@@ -146,7 +97,7 @@ class _Reading:
 
     # --- symptoms ---------------------------------------------------------------------
 
-    def _symptoms_in(self, c: _Clause) -> list[_Found]:
+    def _symptoms_in(self, c: Clause) -> list[_Found]:
         lex, words = self.lex, self.words
         masked = [(s, e) for s, e, _ in lex.not_symptoms.find(words, c.start, c.end)]
         timed = [(s, e) for s, e, _ in lex.time.find(words, c.start, c.end)]  # "out of the blue"
@@ -164,8 +115,8 @@ class _Reading:
         signs = [s for s in lex.signs.find(words, c.start, c.end, overlapping=True) if untimed(s)]
         window = lex.windows["part_sign"]
         for name in dict.fromkeys(label for *_, label in signs):
-            pairs = [(_gap(p, s), p, s) for p in parts if p[2] == name
-                     for s in signs if s[2] == name and _gap(p, s) >= 0]
+            pairs = [(gap(p, s), p, s) for p in parts if p[2] == name
+                     for s in signs if s[2] == name and gap(p, s) >= 0]
             near = [pair for pair in pairs if pair[0] <= window]
             if near:
                 _, p, s = min(near)
@@ -187,13 +138,13 @@ class _Reading:
                 named.add(name)
         return found
 
-    def _denied_topic(self, c: _Clause, start: int, end: int, found: list[_Found]) -> bool:
+    def _denied_topic(self, c: Clause, start: int, end: int, found: list[_Found]) -> bool:
         spans = [(f.start, f.end) for f in found]
         after = self._after(c, end)
         return self._before(c, start, ("negation",), spans) is not None or (
             after is not None and after[0] == "negation")
 
-    def _mention(self, c: _Clause, f: _Found) -> Mention:
+    def _mention(self, c: Clause, f: _Found) -> Mention:
         words = " ".join(self.words[f.start:f.end])
         if f.topic_only:
             return Mention(f.symptom, "denied", words, self._cue_of_denial(c, f))
@@ -205,7 +156,7 @@ class _Reading:
             return Mention(symptom.when_new, assertion, words, cue)
         return Mention(f.symptom, assertion, words, cue)
 
-    def _modified(self, c: _Clause, f: _Found) -> tuple[Assertion | None, str | None]:
+    def _modified(self, c: Clause, f: _Found) -> tuple[Assertion | None, str | None]:
         """Hypothetical, someone else's, denied or uncertain, from the words around it."""
         words = self.words
         if f.inner is not None:
@@ -229,7 +180,7 @@ class _Reading:
                 return echo
         return None, None
 
-    def _before(self, c: _Clause, start: int, labels: Sequence[str],
+    def _before(self, c: Clause, start: int, labels: Sequence[str],
                 spans: Sequence[tuple[int, int]] | None = None) -> tuple[str, str] | None:
         """The nearest trigger before `start` in this clause whose scope reaches it."""
         intensified = bool(self.lex.intensifiers.find(self.words, c.start, c.end))
@@ -239,7 +190,7 @@ class _Reading:
         for s, e, label in self.mods[c]:
             if label not in labels or s >= start or start - e > self.lex.windows[label]:
                 continue
-            if e > start and any(_negative(w) for w in self.words[start:e]):
+            if e > start and any(negative(w) for w in self.words[start:e]):
                 continue  # the negative word is the symptom's own ("I haven't been able to move")
             if any(s < fe and fs < e and fs != start for fs, fe in spans):
                 continue  # part of another symptom's words
@@ -255,7 +206,7 @@ class _Reading:
             best = (label, " ".join(self.words[s:e]))
         return best
 
-    def _after(self, c: _Clause, end: int) -> tuple[str, str] | None:
+    def _after(self, c: Clause, end: int) -> tuple[str, str] | None:
         limit = min(c.end, end + ECHO_WORDS_AFTER)
         for s, e, label in self.lex.after.find(self.words, end, c.end):
             if s >= limit:
@@ -267,11 +218,11 @@ class _Reading:
             return None
         return None
 
-    def _after_words(self, c: _Clause, end: int) -> str:
+    def _after_words(self, c: Clause, end: int) -> str:
         after = self._after(c, end)
         return after[1] if after else ""
 
-    def _echo(self, c: _Clause, f: _Found) -> tuple[Assertion, str] | None:
+    def _echo(self, c: Clause, f: _Found) -> tuple[Assertion, str] | None:
         """A clause of its own right after the symptom that only denies or doubts it:
         "Drooping? No." (said back as a question, then denied), or "Blurry? Maybe."
         """
@@ -289,13 +240,13 @@ class _Reading:
                 return "denied", said
         return None
 
-    def _cue_of_denial(self, c: _Clause, f: _Found) -> str | None:
+    def _cue_of_denial(self, c: Clause, f: _Found) -> str | None:
         before = self._before(c, f.start, ("negation",))
         return before[1] if before else self._after_words(c, f.end) or None
 
     # --- time ---------------------------------------------------------------------------
 
-    def _cues_for(self, c: _Clause) -> list[Span]:
+    def _cues_for(self, c: Clause) -> list[Span]:
         """Time words of this clause, passed or worse words said later, and time words
         said in a clause of their own next to it ("my face drooped. This morning.")."""
         index = self.clauses.index(c)
@@ -311,10 +262,10 @@ class _Reading:
             cues += self.times[other]
         return cues
 
-    def _has_time(self, c: _Clause, kind: str) -> bool:
+    def _has_time(self, c: Clause, kind: str) -> bool:
         return any(label == kind for *_, label in self._cues_for(c))
 
-    def _timed(self, c: _Clause, f: _Found) -> tuple[Assertion, str | None]:
+    def _timed(self, c: Clause, f: _Found) -> tuple[Assertion, str | None]:
         cues = self._cues_for(c)
         first = {label: " ".join(self.words[s:e]) for s, e, label in reversed(cues)}
         if "worse" in first:
@@ -330,7 +281,7 @@ class _Reading:
 
     # --- answers, commands ------------------------------------------------------------------
 
-    def _answers(self, c: _Clause) -> list[tuple[str, tuple[str, ...]]]:
+    def _answers(self, c: Clause) -> list[tuple[str, tuple[str, ...]]]:
         """(answer, the words that gave it) in the order said."""
         stripped = self._stripped(c)
         alone = None if stripped in self.decisive else self.lex.answers_alone.get(stripped)
@@ -348,7 +299,7 @@ class _Reading:
             found.append((label, tuple(self.words[s:e])))
         return found
 
-    def _stripped(self, c: _Clause) -> tuple[str, ...]:
+    def _stripped(self, c: Clause) -> tuple[str, ...]:
         s, e = self._strip(c.start, c.end)
         return tuple(self.words[s:e])
 
@@ -399,7 +350,7 @@ class _Reading:
                     out.append("help")  # "should I call an ambulance?": ask, don't assume
         return out
 
-    def _clause_command(self, c: _Clause) -> str | None:
+    def _clause_command(self, c: Clause) -> str | None:
         lex = self.lex
         raw = tuple(self.words[c.start:c.end])
         s, e = self._strip(c.start, c.end)
@@ -412,7 +363,7 @@ class _Reading:
                 return label
         return None
 
-    def _covered(self, c: _Clause) -> list[bool]:
+    def _covered(self, c: Clause) -> list[bool]:
         """Words accounted for by a symptom, an answer, a time or a filler."""
         covered = [w in self.lex.first_person for w in self.words[c.start:c.end]]
         spans: list[tuple[int, int]] = [(f.start, f.end) for f in self.found[c]]
@@ -425,37 +376,6 @@ class _Reading:
         return covered
 
 
-def _split(marked: list[str], lex: Lexicon) -> tuple[list[str], list[_Clause]]:
-    """Words without punctuation, and where each clause begins and ends."""
-    words: list[str] = []
-    bounds = [0]
-    i = 0
-    while i < len(marked):
-        word = marked[i]
-        following = marked[i + 1] if i + 1 < len(marked) else None
-        if word == CLAUSE_MARK:
-            bounds.append(len(words))
-            i += 1
-            continue
-        breaks = lex.breaks.at(marked, i)
-        if breaks and words and i + len(breaks[0][0]) < len(marked):
-            bounds.append(len(words))
-            i += len(breaks[0][0])
-            continue
-        if word == "and" and following in lex.new_statement_words:
-            bounds.append(len(words))
-            i += 1
-            continue
-        opens = len(words) == bounds[-1]
-        words.append(word)
-        if opens and word in lex.answer_openers and following in lex.new_statement_words:
-            bounds.append(len(words))  # "no my chest hurts": "no", then a new statement
-        i += 1
-    bounds.append(len(words))
-    edges = sorted(set(bounds))
-    return words, [_Clause(a, b) for a, b in itertools.pairwise(edges) if b > a]
-
-
 def _together(mentions: list[Mention], lex: Lexicon) -> list[Mention]:
     """Two complaints that together are a red flag ("a swollen calf, and I'm out of breath")."""
     counting = {m.symptom: m for m in mentions if m.counts}
@@ -466,26 +386,6 @@ def _together(mentions: list[Mention], lex: Lexicon) -> list[Mention]:
                 counting[means] = Mention(means, "present", words, m.cue or counting[other].cue)
                 mentions.append(counting[means])
     return mentions
-
-
-NEGATIVE_WORDS = frozenset({
-    "no", "not", "never", "nothing", "none", "without", "nor", "neither", "cannot", "dont",
-    "doesnt", "didnt", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "isnt", "arent",
-    "wasnt", "werent", "havent", "hasnt", "hadnt", "aint", "mustnt", "neednt"})
-
-
-def _negative(word: str) -> bool:
-    """A word that denies: "no", "never", or a contraction such as "haven't" (written havent)."""
-    return word in NEGATIVE_WORDS
-
-
-def _gap(a: Span, b: Span) -> int:
-    """Words between two non-overlapping spans; -1 if they overlap."""
-    if a[1] <= b[0]:
-        return b[0] - a[1]
-    if b[1] <= a[0]:
-        return a[0] - b[1]
-    return -1
 
 
 def _overlaps(a: _Found, b: _Found) -> bool:
