@@ -24,6 +24,9 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self._now += seconds
 
+    def real_seconds(self, seconds: float) -> float:
+        return 0.0
+
 
 class RealClock:
     """Monotonic time; with `scale` < 1 every wait is shorter (demos), > 1 longer."""
@@ -36,6 +39,9 @@ class RealClock:
 
     def now(self) -> float:
         return (time.monotonic() - self._t0) / self._scale
+
+    def real_seconds(self, seconds: float) -> float:
+        return max(0.0, seconds) * self._scale
 
     def sleep_until(self, deadline: float) -> None:
         # Sleep most of the way, then spin briefly: time.sleep may overshoot by a millisecond.

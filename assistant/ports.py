@@ -61,6 +61,10 @@ class Clock(Protocol):
 
     def sleep_until(self, deadline: float) -> None: ...
 
+    def real_seconds(self, seconds: float) -> float:
+        """How long `seconds` of session time last in real time (0 for a fake clock)."""
+        ...
+
 
 class Voice(Protocol):
     """Speaking and listening: typed text, or real audio devices."""
@@ -72,8 +76,12 @@ class Voice(Protocol):
         """Speak `text`; `interrupted_by` says what cut it short (barge-in), if anything."""
         ...
 
-    def listen(self, vocabulary: Vocabulary, until: float) -> Heard | None:
-        """Wait for an answer until the clock reaches `until`; None means silence."""
+    def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
+        """Wait up to `seconds` of real time for an answer; None means silence.
+
+        Real time: only the session scales time (`--time-scale`), so a voice never
+        waits on a clock that does not move.
+        """
         ...
 
     def change_voice(self, change: VoiceChange) -> None: ...

@@ -105,7 +105,8 @@ class Session:
         return None
 
     def _listen(self, turn: Turn, asked_at: float) -> Heard | None:
-        """Beats keep their deadline; an answer gets its full wait after speaking."""
+        """Beats keep their deadline; an answer gets its full wait after speaking. The voice
+        waits in real time; the session's clock (scaled, or fake) reaches the deadline."""
         listening = turn.listening
         assert listening is not None
         until = listening.until
@@ -115,7 +116,11 @@ class Session:
             self.clock.sleep_until(until)
             return None
         self.transcript.write(Listen(list(listening.intents), self.transcript.since_start(until)))
-        return self.voice.listen(listening.vocabulary, until)
+        heard = self.voice.listen(listening.vocabulary,
+                                  self.clock.real_seconds(until - self.clock.now()))
+        if heard is None:
+            self.clock.sleep_until(until)
+        return heard
 
     def _fail(self, exc: Exception) -> None:
         self.transcript.write(Error(f"{type(exc).__name__}: {exc}"))

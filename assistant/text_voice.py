@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import select
 import sys
+import time
 from typing import TextIO
 
 from assistant.clock import FakeClock
@@ -30,12 +31,11 @@ class TextVoice:
         print(f"Assistant: {text}", file=self.sink, flush=True)
         return Spoken(now, now)
 
-    def listen(self, vocabulary: Vocabulary, until: float) -> Heard | None:
-        line = self._read_line(until)
+    def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
+        line = self._read_line(time.monotonic() + seconds)
         if line is None and self.at_end:
             raise EndOfInput
         if line is None:
-            self.clock.sleep_until(until)
             return None
         if not self.interactive:
             print(f"You: {line}", file=self.sink, flush=True)
@@ -45,12 +45,13 @@ class TextVoice:
         """Printed text has no rate or volume; the spoken acknowledgement is printed anyway."""
 
     def _read_line(self, until: float) -> str | None:
+        """A typed line, or None when `until` (monotonic time) passes first."""
         if self.at_end:
             return None
         if self.timed_input:
             if self.interactive:
                 print("> ", end="", file=self.sink, flush=True)
-            while self.clock.now() < until:
+            while time.monotonic() < until:
                 ready, _, _ = select.select([self.source], [], [], 0.05)
                 if ready:
                     return self._take(self.source.readline())

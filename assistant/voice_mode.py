@@ -111,18 +111,20 @@ class AudioVoice:
 
     # --- listening ----------------------------------------------------------------------
 
-    def listen(self, vocabulary: Vocabulary, until: float) -> Heard | None:
+    def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
+        """Listen for up to `seconds` of real time (monotonic: never the session's clock)."""
         from assistant.audio import AudioDeviceError
 
+        until = time.monotonic() + seconds
         listener = self._listener(vocabulary)
         self._drain_mic()
         while True:
             try:
                 frame = self.mic.read(READ_TIMEOUT_S)
             except AudioDeviceError as exc:
-                lost = self.clock.now()
+                lost = time.monotonic()
                 self._microphone_lost(exc)
-                until += self.clock.now() - lost  # waiting for the device is not the user's silence
+                until += time.monotonic() - lost  # waiting for the device is not silence
                 listener = self._listener(vocabulary)
                 continue
             if frame is not None:
@@ -130,7 +132,7 @@ class AudioVoice:
                 if heard is not None:
                     self._answer_ended = time.monotonic()
                     return heard  # the machine treats a low confidence as unclear
-            if not listener.speaking and self.clock.now() >= until:
+            if not listener.speaking and time.monotonic() >= until:
                 return None
 
     def _listener(self, vocabulary: Vocabulary) -> TurnListener:
@@ -166,7 +168,7 @@ class AudioVoice:
         vocabulary = Vocabulary((phrase,))
         wanted = normalize(phrase)
         while True:
-            heard = self.listen(vocabulary, until=float("inf"))
+            heard = self.listen(vocabulary, float("inf"))
             if heard is not None and self._accepted(heard) and normalize(heard.text) == wanted:
                 return
 

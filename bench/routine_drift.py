@@ -29,7 +29,7 @@ class _Participant:
         now = self.clock.now()
         return Spoken(now, now)
 
-    def listen(self, vocabulary: Vocabulary, until: float) -> Heard | None:
+    def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
         return Heard(self.answers.get(self.machine.state, "no"))
 
     def change_voice(self, change: VoiceChange) -> None:

@@ -460,8 +460,8 @@ class ScriptedVoice:
         self.said.append(text)
         return Spoken(start, self.clock.now())
 
-    def listen(self, vocabulary: Vocabulary, until: float) -> Heard | None:
-        self.clock.advance(min(0.5, max(0.0, until - self.clock.now())))
+    def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
+        self.clock.advance(0.5)  # answering takes half a second
         last = self.said[-1]
         reply = next((a for cue, a in self.answers.items() if cue in last), self.default)
         return Heard(reply)

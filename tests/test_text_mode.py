@@ -309,7 +309,7 @@ def test_text_voice_prints_prompts_and_echoes_piped_answers(dialogs: Dialogs) ->
 
 
 class BrokenVoice(TextVoice):
-    def listen(self, vocabulary: Vocabulary, until: float) -> Heard | None:
+    def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
         raise OSError("microphone unplugged")
 
 
