@@ -91,3 +91,28 @@ def test_every_symptom_is_understood_with_its_assertion(entry: dict[str, Any],
         said = {BY_ANSWER.get(heard.understood), BY_ANSWER.get(heard.meaning.get("answer", ""))}
         assert answers_here and wanted in said, (
             f"{symptom}: {assertion} not understood; found {found}, did {heard.understood}")
+
+
+def test_the_acceptance_over_the_whole_corpus(dialogs: Dialogs) -> None:
+    """Every present or recently-passed red flag ends in the guidance (at once, or after its
+    one confirmation); no denied or long-standing complaint does; no request to hear the
+    question again counts as an unclear answer."""
+    levels = {n: s.level for n, s in dialogs.words.symptoms.items()}
+    counted = {"red flags": 0, "denied or long-standing": 0, "repeat requests": 0}
+    for entry in CORPUS:
+        conv, before, heard = said_at(entry)
+        said = entry.get("symptoms", {})
+        if entry["at"] != "guidance" and any(
+                levels[s] == "emergency" and a in ("present", "passed") for s, a in said.items()):
+            counted["red flags"] += 1
+            if conv.state != "emergency":  # its one confirmation: silence is the guidance
+                assert conv.machine.model.pending is not None, entry
+                conv.reply(None)
+            assert conv.state == "emergency", entry
+        if said and all(a in ("denied", "long_standing") for a in said.values()):
+            counted["denied or long-standing"] += 1
+            assert before == "emergency" or conv.state != "emergency", entry
+        if entry.get("repeat"):
+            counted["repeat requests"] += 1
+            assert heard.understood != "unclear", entry
+    assert counted == {"red flags": 130, "denied or long-standing": 89, "repeat requests": 27}
