@@ -16,6 +16,7 @@ import time
 import wave
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -46,7 +47,9 @@ def synthesize(text: str, speed: int = 150) -> bytes:
         raw, out = Path(scratch) / "raw.wav", Path(scratch) / "speech.wav"
         subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(raw), text],
                        check=True, capture_output=True)
-        subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)],
+        # -R: sox dithers when it converts, from a fixed seed, so the same text always
+        # gives the same samples (and a test the same result)
+        subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)],
                        check=True, capture_output=True)
         with wave.open(str(out), "rb") as wav:
             return wav.readframes(wav.getnframes())
@@ -235,3 +238,63 @@ def test_chest_pain_told_in_a_sentence_is_heard_at_the_first_question(
     _, decision = machine.understand(final.text)
     assert (decision.action, decision.symptom) == ("red_flag", "chest_pain"), final.text
     assert final.confidence is not None and final.confidence >= POCKETSPHINX_MIN_CONFIDENCE
+
+
+@cache
+def _listening_at(moment: str) -> tuple[Any, Vocabulary]:
+    """A dialog machine listening at a moment of the corpus, and that moment's vocabulary."""
+    from corpus_driver import reach
+
+    from assistant.dialog import DialogMachine
+    from assistant.dialog_data import load_dialogs
+
+    dialogs = load_dialogs(Path(__file__).resolve().parents[1] / "dialogs")
+    machine = DialogMachine(dialogs, "911")
+    listening = reach(machine, dialogs, moment).last.listening
+    assert listening is not None
+    return machine, listening.vocabulary
+
+
+# Measured when this was written (espeak-ng en-us, 150 words a minute; heard text and
+# confidence): "what" at the first question was heard as "what" with confidence 0.07 (0.76
+# at 170 words a minute, nothing at 130): the acoustic model finds espeak-ng's "what"
+# closer to "want", one of the ordinary words that stand for "none of the phrases". It is
+# then unclear, asked again like a repeat request but counted as a try. "pardon" and
+# "sorry" are heard with confidence 1.00.
+WHAT_IS_UNSURE = pytest.mark.xfail(
+    strict=True, reason="espeak-ng's 'what' scores below the floor against the garbage "
+                        "word 'want' (confidence 0.07, measured); 'pardon', 'sorry' are heard")
+
+
+@pytest.mark.parametrize(("moment", "said", "actions"), [
+    ("cannot_move", "I can't move my leg", ("yes", "red_flag")),
+    ("sudden_onset", "I can't move my leg", ("yes", "red_flag")),
+    ("chest_pain", "no chest pain", ("no",)),
+    ("arm", "my arm is weak", ("yes", "red_flag")),
+    ("face", "my face is drooping", ("yes", "red_flag")),
+    ("face", "not drooping", ("no",)),
+    ("sudden_onset", "my leg went weak", ("yes", "red_flag")),
+    ("check_in", "I'm alright", ("no",)),
+    ("check_in", "I have chest pain", ("red_flag",)),
+    ("exercise", "I have chest pain", ("red_flag",)),
+    ("face", "I have chest pain", ("red_flag",)),
+    ("exercise", "I feel dizzy", ("stop_sign",)),
+    ("sudden_onset", "pardon", ("repeat",)),
+    ("check_in", "sorry?", ("repeat",)),
+    pytest.param("sudden_onset", "what", ("repeat",), marks=WHAT_IS_UNSURE),
+    pytest.param("face", "what", ("repeat",), marks=WHAT_IS_UNSURE),
+    ("exercise", "emergency", ("emergency",)),
+    ("face", "ambulance", ("emergency",)),
+])
+def test_short_sentences_are_heard_at_their_moment_and_understood(
+        recognizer: PocketsphinxRecognizer, moment: str, said: str,
+        actions: tuple[str, ...]) -> None:
+    """By voice, through the real recognizer with the moment's real vocabulary (what the
+    grammar lets it hear), then interpreted as the dialog does: the right decision, heard
+    clearly enough to be acted on."""
+    machine, vocabulary = _listening_at(moment)
+    final, _ = hear(recognizer, vocabulary, in_room(synthesize(said)))
+    _, decision = machine.understand(final.text)
+    assert decision.action in actions, f"heard {final.text!r} ({final.confidence})"
+    assert final.confidence is not None and final.confidence >= POCKETSPHINX_MIN_CONFIDENCE, (
+        f"heard {final.text!r} with confidence {final.confidence}")

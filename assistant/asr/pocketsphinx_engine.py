@@ -24,7 +24,16 @@ from Speech Commands; see bench/hearing.py for the method):
   likelihood ratio against "some other common word"), mapped to 0..1 by a
   logistic curve. Grammar priors are left out so that a phrase among 150 is
   not less "confident" than among 20. The caller compares it with
-  `min_confidence`.
+  `min_confidence`. The grammar still counts, through the acoustic scores:
+  pocketsphinx scores each frame against the best of the sounds its search
+  has active in that frame, so every phrase that can go on after a bare "no"
+  ("no it didn't", "no chest pain") lowers the score of "no" followed by
+  silence, and with it the confidence (40 denials such as "no chest pain" took
+  4 of the 40 real "no" clips below the floor). Computing every sound in every
+  frame (`compallsen`) makes the score the grammar's own, but it cost the
+  20-phrase vocabulary 0.15 of yes+no at the same floor (a smaller grammar's
+  scores are inflated the other way, and the floor was chosen with that), and
+  40 ms a turn; so it stays off and assistant/grammar.py keeps such phrases few.
 * **Apostrophes restored.** The dialog core writes "i dont know"; each word
   is looked up in every apostrophe spelling the dictionary has ("don't"; "im"
   and "i'm"), and results are matched without apostrophes.
@@ -72,9 +81,10 @@ from assistant.vad import trim_to_speech
 
 # Confidence floor from `python -m bench.hearing --split` (20-phrase yes/no
 # vocabulary): best yes+no accuracy - 5 x false-accept rate picks 0.70 on all
-# clips and on speaker half A alone. With the dialog's real 149-phrase first
-# question (`--vocabulary dialog`) the same rule picks 0.85, at which half of
-# the real answers are lost; see bench/hearing.py and the hand-over notes.
+# clips and on speaker half A alone. With the dialog's real first question
+# (`--vocabulary dialog`, 372 phrases from assistant/grammar.py) the same rule
+# picks 0.70 too (yes+no 0.750, false accepts 0.025); at the face question
+# (`--at face`) 0.80. See bench/hearing.py.
 POCKETSPHINX_MIN_CONFIDENCE = 0.7
 
 GARBAGE_SIZE = 1000  # frequent English words offered as "none of the phrases"
