@@ -266,7 +266,9 @@ class DialogMachine:
                           doubtful=unsure or model.asking.asked_again)
         if decision.action != "repeat":
             model.asking.asked_again = False
-        if low:
+        if low and decision.action != "repeat":
+            # A doubtful "what?" is still taken as one: asking again never lowers the level
+            # of care, and the repeat limit bounds it (then the question's unclear route).
             if model.timed and decision.action in SAFETY_ACTIONS:
                 # Not sure, but it may have been "chest pain" or "stop": pause and ask.
                 decision = Decision("pause", why=f"unsure it was {decision.action}")

@@ -50,7 +50,7 @@ flags or stop signs were heard as "no" (8).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from assistant.interpret import Interpretation, interpret
@@ -157,7 +157,7 @@ class Grammar:
         # "i" and these words are a "no" said alone ("i can't"): what a person cannot do
         self._cant = {tuple(p.split()[1:]) for p in self.alone["no"] if p.split()[0] == "i"}
         self._cache: dict[tuple[object, ...], Vocabulary] = {}
-        self._told: dict[tuple[str, bool], list[str]] = {}
+        self._told: dict[tuple[str, bool, bool], list[str]] = {}
         self._meanings: dict[tuple[str, tuple[str, ...]], Interpretation] = {}
 
     # --- per moment -----------------------------------------------------------------------
@@ -189,8 +189,9 @@ class Grammar:
         phrases += _first(self.commands["emergency"], "emergency")  # at every moment
         for name in sorted(moment.commands - {"emergency"}):
             phrases += _first(self.commands.get(name, []), "command")
-        for name in about:
-            phrases += self.told(name, own=True)
+        for name in about:  # denied only where that answers the question: "no chest pain"
+            main = self.lexicon.symptoms[name].answers.get(moment.question or "") == "yes"
+            phrases += self.told(name, own=True, denied=main)
         heard = [n for n in ALWAYS_HEARD if n not in about]
         if moment.around_routine:
             heard += [n for n in self.stop_level if n not in about]
@@ -206,12 +207,14 @@ class Grammar:
 
     # --- a symptom, as people tell it -------------------------------------------------------
 
-    def told(self, name: str, own: bool) -> list[str]:
-        """How the symptom `name` is said by voice: at its own question (`own`) all its short
-        phrases, sentences and a few denials; at any other moment its core words."""
-        key = (name, own)
+    def told(self, name: str, own: bool, denied: bool = False) -> list[str]:
+        """How the symptom `name` is said by voice: at its own question (`own`) all its
+        phrases and sentences, and with `denied` (the question is about it: it is the
+        question's "yes") a few denials; at any other moment its core words."""
+        key = (name, own, denied)
         if key not in self._told:
-            self._told[key] = self._tell(name, TELLING["own" if own else "core"])
+            budget = TELLING["own" if own else "core"]
+            self._told[key] = self._tell(name, budget if denied else replace(budget, denials=0))
         return self._told[key]
 
     def _tell(self, name: str, budget: Telling) -> list[str]:

@@ -9,31 +9,14 @@ inside an answer does not cut them off.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
 
+from assistant.asr.base import Recognizer
 from assistant.ports import Heard, Vocabulary
+from assistant.vad import SpeechDetector, SpeechGate
 from assistant.words import normalize
 
 UNINTELLIGIBLE = "(unintelligible)"  # speech was heard, but none of the expected phrases
-
-
-class Hypothesis(Protocol):
-    text: str
-    confidence: float | None
-
-
-class Recognizer(Protocol):
-    def begin(self, vocabulary: Vocabulary) -> None: ...
-
-    def accept(self, pcm: bytes) -> Hypothesis | None: ...
-
-    def end(self) -> Hypothesis: ...
-
-
-class VoiceActivity(Protocol):
-    def is_speech(self, frame: bytes) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -71,7 +54,7 @@ class TurnListener:
     resumes, so the early result and the final one see the same audio.
     """
 
-    def __init__(self, recognizer: Recognizer, vad: VoiceActivity, vocabulary: Vocabulary,
+    def __init__(self, recognizer: Recognizer, vad: SpeechDetector, vocabulary: Vocabulary,
                  timing: Endpointing | None = None, min_confidence: float = 0.0) -> None:
         self.recognizer = recognizer
         self.vad = vad
@@ -83,8 +66,9 @@ class TurnListener:
         self._vocabulary = vocabulary
         longest = max((len(p.split()) for p in self._complete), default=0)
         self.max_turn_ms = min(t.max_utterance_ms, longest * t.ms_per_word + t.phrase_slack_ms)
-        self._preroll: deque[bytes] = deque(maxlen=max(1, t.preroll_ms // t.frame_ms))
-        self._voiced_run = 0
+        # the turn opens as every spoken stretch does (the one gate): onset and pre-roll
+        self._gate = SpeechGate(vad, preroll_ms=t.preroll_ms, onset_ms=t.onset_ms,
+                                frame_ms=t.frame_ms)
         self.speaking = False
         self._turn: list[bytes] = []  # audio given to the recognizer in this turn
         self._held: list[bytes] = []  # silence not yet given to it
@@ -95,18 +79,16 @@ class TurnListener:
 
     def feed(self, frame: bytes) -> Heard | None:
         t = self.timing
-        voiced = self.vad.is_speech(frame)
         if not self.speaking:
-            self._preroll.append(frame)
-            self._voiced_run = self._voiced_run + 1 if voiced else 0
-            if self._voiced_run * t.frame_ms < t.onset_ms:
+            opened = self._gate.push(frame)
+            if not opened.started:
                 return None
             self.speaking = True
             self.recognizer.begin(self._vocabulary)
-            self._give(list(self._preroll))
-            self._preroll.clear()
+            self._give(list(opened.frames))
             self._spoken_ms = len(self._turn) * t.frame_ms
             return None
+        voiced = self.vad.is_speech(frame)
         self._spoken_ms += t.frame_ms
         if voiced:
             if self._early is not None:  # they went on: hear the whole turn again
@@ -166,6 +148,7 @@ class TurnListener:
         """End the turn now (time is up, or the pause said so) and give the final answer."""
         heard = self._early or self._final()
         self.speaking = False
-        self._voiced_run = self._silent_ms = self._spoken_ms = 0
+        self._gate.reset()
+        self._silent_ms = self._spoken_ms = 0
         self._turn, self._held, self._early, self._decoded_at = [], [], None, 0
         return heard

@@ -45,6 +45,12 @@ class _FrameDetector(Protocol):
     def __call__(self, frame: bytes) -> bool: ...
 
 
+class SpeechDetector(Protocol):
+    """Speech or not, one frame at a time (`VoiceActivity`, or a test's stand-in)."""
+
+    def is_speech(self, frame: bytes) -> bool: ...
+
+
 def frame_bytes(frame_ms: int, sample_rate: int = SAMPLE_RATE) -> int:
     """Bytes in one frame of 16-bit mono audio."""
     return sample_rate * frame_ms // 1000 * 2
@@ -202,13 +208,19 @@ def _webrtc_detector(aggressiveness: int, frame_ms: int,
 class GateOutput:
     """What one frame did to the gate: audio to pass on, and whether a turn began or ended."""
 
-    audio: bytes  # pre-roll plus this frame at onset, this frame while open, b"" when closed
+    frames: tuple[bytes, ...]  # pre-roll and this frame at onset, this one while open
+    voiced: bool  # the detector's verdict on this frame
     started: bool = False
     ended: bool = False
 
     @property
+    def audio(self) -> bytes:
+        """The frames passed on, joined (b"" while the gate is closed)."""
+        return b"".join(self.frames)
+
+    @property
     def open(self) -> bool:
-        return bool(self.audio)
+        return bool(self.frames)
 
 
 class SpeechGate:
@@ -222,10 +234,12 @@ class SpeechGate:
       so a word's quiet ending and a short breath stay in one piece.
     """
 
-    def __init__(self, vad: VoiceActivity | None = None, preroll_ms: int = 300,
-                 hangover_ms: int = 300, onset_ms: int = 60) -> None:
-        self.vad = vad or VoiceActivity()
-        ms = self.vad.frame_ms
+    def __init__(self, vad: SpeechDetector | None = None, preroll_ms: int = 300,
+                 hangover_ms: int = 300, onset_ms: int = 60, frame_ms: int | None = None
+                 ) -> None:
+        self.vad: SpeechDetector = vad or VoiceActivity()
+        ms: int = frame_ms or int(getattr(self.vad, "frame_ms", 30))
+        self.frame_bytes = frame_bytes(ms)
         self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // ms))
         self._hangover_frames = max(1, hangover_ms // ms)
         self._onset_frames = max(1, onset_ms // ms)
@@ -240,18 +254,18 @@ class SpeechGate:
             self._preroll.append(frame)
             self._voiced_run = self._voiced_run + 1 if voiced else 0
             if self._voiced_run < self._onset_frames:
-                return GateOutput(b"")
+                return GateOutput((), voiced)
             self.speaking = True
             self._quiet_run = 0
-            audio = b"".join(self._preroll)
+            frames = tuple(self._preroll)
             self._preroll.clear()
-            return GateOutput(audio, started=True)
+            return GateOutput(frames, voiced, started=True)
         self._quiet_run = 0 if voiced else self._quiet_run + 1
         if self._quiet_run >= self._hangover_frames:
             self.speaking = False
             self._voiced_run = 0
-            return GateOutput(frame, ended=True)
-        return GateOutput(frame)
+            return GateOutput((frame,), voiced, ended=True)
+        return GateOutput((frame,), voiced)
 
     def reset(self) -> None:
         """Close the gate and forget buffered audio (a new turn starts from silence)."""
@@ -310,7 +324,7 @@ def segments(pcm: bytes, gate: SpeechGate) -> list[bytes]:
 
     A stretch still open at the end of the recording is returned as well.
     """
-    size = gate.vad.frame_bytes
+    size = gate.frame_bytes
     out: list[bytes] = []
     current: list[bytes] = []
     for start in range(0, len(pcm) - size + 1, size):

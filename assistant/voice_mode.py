@@ -16,16 +16,23 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from assistant.asr.base import Recognizer
 from assistant.cli_options import session_options
 from assistant.clock import RealClock, make_clock
 from assistant.dialog import DialogMachine
 from assistant.dialog_data import Dialogs
-from assistant.listening import UNINTELLIGIBLE, Endpointing, Recognizer, TurnListener, VoiceActivity
+from assistant.listening import UNINTELLIGIBLE, Endpointing, TurnListener
 from assistant.ports import Clock, Heard, Spoken, Vocabulary, VoiceChange
 from assistant.session import Session
 from assistant.transcript import Error, Transcript
 from assistant.words import normalize
+
+if TYPE_CHECKING:
+    from assistant.audio import Loudspeaker, Microphone
+    from assistant.tts import Speech, Synthesizer
+    from assistant.vad import SpeechDetector
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READ_TIMEOUT_S = 0.2
@@ -38,8 +45,9 @@ class AudioVoice:
 
     hears_during_waits = True
 
-    def __init__(self, mic, speaker, synthesizer, recognizer: Recognizer,
-                 vad: VoiceActivity, clock: Clock, report: Callable[[str], None],
+    def __init__(self, mic: Microphone, speaker: Loudspeaker, synthesizer: Synthesizer,
+                 recognizer: Recognizer,
+                 vad: SpeechDetector, clock: Clock, report: Callable[[str], None],
                  endpointing: Endpointing | None = None, reply_pause: float = DEFAULT_REPLY_PAUSE_S,
                  min_confidence: float = 0.0) -> None:
         self.mic = mic
@@ -73,7 +81,7 @@ class AudioVoice:
                 self.speaker.wait_for_device()
                 self.report("The loudspeaker is back. Repeating the last prompt.")
 
-    def _play(self, audio, interruptible_by: Vocabulary | None) -> Spoken:
+    def _play(self, audio: Speech, interruptible_by: Vocabulary | None) -> Spoken:
         offset = self.clock.now() - time.monotonic()
         self.speaker.play(audio)
         heard = self._barge_in(interruptible_by) if interruptible_by else None

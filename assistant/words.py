@@ -18,11 +18,14 @@ CLAUSE_MARK = "|"
 _TOKEN = re.compile(r"[a-z]+|[.,;:!?\u2026\u2014\u2013]|(?<=\s)-(?=\s)")
 
 
-def _fold(text: str) -> str:
-    """Lower case, accents off ("sí" is "si"), curly apostrophes straight, digits spoken."""
+def _fold(text: str, apostrophes: bool = False) -> str:
+    """Lower case, accents off ("sí" is "si"), curly apostrophes straight (then dropped,
+    unless `apostrophes`), digits spoken."""
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("'", "")
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    if not apostrophes:
+        text = text.replace("'", "")
     text = re.sub(r"(?<=\w)-(?=\w)", " ", text)  # light-headed
     return re.sub(r"\d", lambda m: f" {DIGIT_WORDS[int(m.group())]} ", text)
 
@@ -43,6 +46,13 @@ def tokens(text: str) -> list[str]:
 def normalize(text: str) -> str:
     """Lower-case words without punctuation; digits spoken one by one ("911" -> "nine one one")."""
     return " ".join(t for t in tokens(text) if t != CLAUSE_MARK)
+
+
+def dictionary_words(text: str) -> tuple[str, ...]:
+    """The words as a pronunciation dictionary spells them: folded as `normalize` does, but
+    with their apostrophes ("don't", "i'm"), which the dictionaries keep."""
+    words = re.findall(r"[a-z']+", _fold(text, apostrophes=True))
+    return tuple(w.strip("'") for w in words if w.strip("'"))
 
 
 def spoken_number(number: str) -> str:

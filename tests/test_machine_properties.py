@@ -161,6 +161,21 @@ def test_repeat_says_the_last_prompt_again(converse: Converse, name: str) -> Non
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_a_doubtful_what_still_says_the_last_prompt_again(converse: Converse,
+                                                          name: str) -> None:
+    """A hard-of-hearing person's "what?" is often heard with little confidence: it is
+    still a request to hear it again, not an unclear answer that uses up a try."""
+    conv = reach(converse, name)
+    conv.machine.min_confidence = 0.5
+    state, heard_last = conv.state, conv.last.says[-1]
+    if state == "emergency":
+        heard_last = first_step(_DIALOGS)[1]
+    turn = conv.reply("what", confidence=0.2)
+    assert heard_last in turn.says, (heard_last, turn.says)
+    assert conv.state == state and not turn.finished
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_stop_ends_politely(converse: Converse, dialogs: Dialogs, name: str) -> None:
     conv = reach(converse, name, "112")
     was = conv.state

@@ -28,6 +28,9 @@ class WordVad:
 class WordRecognizer:
     """Hears the words in the frames it was given since `begin`; unsure of "mumble"."""
 
+    name = "words"
+    min_confidence = 0.5
+
     def __init__(self) -> None:
         self.words: list[str] = []
         self.decodes = 0

@@ -13,17 +13,16 @@ returns an empty text for it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from assistant.ports import Vocabulary
+from assistant.words import dictionary_words
 
 SAMPLE_RATE = 16000  # Hz; every engine is fed this, mono, signed 16-bit little-endian
 SAMPLE_WIDTH = 2  # bytes per sample
 
-_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 @dataclass(frozen=True)
@@ -69,16 +68,11 @@ class RecognizerUnavailable(AsrSetupError):
 
 
 def spoken_words(phrase: str) -> tuple[str, ...]:
-    """The words a recognizer must hear for a written phrase.
-
-    Lower case, digits spoken one by one ("911" -> nine one one, as the dialog
-    data says it is heard), apostrophes kept (pronunciation dictionaries list
-    "don't" and "i'm"), any other punctuation dropped.
-    """
-    text = phrase.lower().replace("\u2019", "'").replace("-", " ")
-    text = re.sub(r"\d", lambda m: f" {_DIGITS[int(m.group())]} ", text)
-    words = re.findall(r"[a-z']+", text)
-    return tuple(w.strip("'") for w in words if w.strip("'"))
+    """The words a recognizer must hear for a written phrase: lower case, digits spoken
+    one by one ("911" -> nine one one, as the dialog data says it is heard), apostrophes
+    kept (pronunciation dictionaries list "don't" and "i'm"); folded by assistant.words,
+    the one normaliser."""
+    return dictionary_words(phrase)
 
 
 def phrase_key(words: Iterable[str]) -> tuple[str, ...]:
