@@ -180,6 +180,9 @@ def test_unknown_words_are_reported_and_their_phrase_dropped() -> None:
     vocabulary = Vocabulary(("yes", "zorblax now", "no"))
     assert recognizer.dropped_phrases(vocabulary) == ["zorblax now"]
     assert any("zorblax" in m and "zorblax now" in m for m in messages)
+    told = len(messages)
+    recognizer.dropped_phrases(Vocabulary(("yes", "zorblax later", "stop")))
+    assert len(messages) == told, "told once per word, not at every moment"
     final, _ = hear(recognizer, vocabulary, in_room(synthesize("no")))
     assert final.text == "no"
 

@@ -125,14 +125,13 @@ def test_silence_leads_to_a_spoken_reprompt(rig: VirtualAudio, tmp_path: Path,
 
 
 def test_spoken_answers_carry_confidences(rig: VirtualAudio, tmp_path: Path) -> None:
-    def two_answers(session: SpokenSession) -> bool:
-        return sum(1 for e in session.of_type("heard") if e["text"]) >= 2
-
+    # "no" again if a doubtful "no" to a red flag is confirmed ("Just to be sure: ...")
     session = run_spoken_session(
-        rig, answers({"sudden_onset": ["no"], "chest_pain": ["yes"]}), tmp_path, extra=FAST,
-        during=end_when(two_answers))
+        rig, answers({"sudden_onset": ["no", "no"], "chest_pain": ["yes"]}), tmp_path,
+        extra=FAST, during=end_when(lambda s: "emergency" in s.dispositions))
     heard = [e for e in session.of_type("heard") if e["text"]]
-    assert [e["understood"] for e in heard][:2] == ["no", "yes"]
+    understood = [e["understood"] for e in heard]
+    assert understood[0] == "no" and understood[-1] == "yes", heard
     assert all(isinstance(e["confidence"], float) for e in heard)
     assert "emergency" in session.dispositions
     assert np.max(np.abs(session.speaker)) > 0.05  # the assistant was audible at all
@@ -157,11 +156,12 @@ def test_i_cant_move_my_leg_by_voice_ends_in_spoken_guidance(rig: VirtualAudio, 
 def test_no_chest_pain_by_voice_is_a_no_not_the_guidance(rig: VirtualAudio, tmp_path: Path,
                                                          dialogs: Dialogs) -> None:
     breathing = question_text(dialogs, "breathing")
+    # "no" to a confirmation ("Just to be sure: ..."), if an answer was heard with doubt
     session = run_spoken_session(
-        rig, answers({"sudden_onset": ["no"], "chest_pain": ["no chest pain"]}), tmp_path,
-        extra=FAST, during=end_when(lambda s: said(s, breathing)))
+        rig, answers({"sudden_onset": ["no"], "chest_pain": ["no chest pain"]}, after="no"),
+        tmp_path, extra=FAST, during=end_when(lambda s: said(s, breathing)))
     heard = [(e["text"], e["understood"]) for e in session.of_type("heard") if e["text"]]
-    assert heard[:2] == [("no", "no"), ("no chest pain", "no")], heard
+    assert heard[0][1] == "no" and ("no chest pain", "no") in heard, heard
     assert "emergency" not in session.dispositions
     assert audible(session, breathing) >= PRESENT
     assert not said(session, dialogs.emergency.opening)
@@ -215,7 +215,7 @@ def test_help_spoken_while_the_assistant_talks_interrupts_it(rig: VirtualAudio, 
     help_question = dialogs.phrases.prompts.help_question
 
     class SayHelpMidPrompt:
-        """Says "help" 3.5 s after the assistant's first sound: inside its second sentence."""
+        """Says "help" 2 s after the assistant's first sound: inside its second sentence."""
 
         said = False
 
@@ -224,7 +224,7 @@ def test_help_spoken_while_the_assistant_talks_interrupts_it(rig: VirtualAudio, 
             assert recorder is not None
             if not self.said:
                 first = recorder.wait_for_sound(timeout=0)
-                if first is not None and time.monotonic() >= recorder.time_at(first) + 3.5:
+                if first is not None and time.monotonic() >= recorder.time_at(first) + 2.0:
                     self.said = True
                     play_into_mic(rig, spoken("help"), wait=False)
             if said(session, help_question) and proc.poll() is None:
@@ -236,9 +236,10 @@ def test_help_spoken_while_the_assistant_talks_interrupts_it(rig: VirtualAudio, 
     assert [e["interrupted_by"] for e in cut_short] == ["help"]
     assert [e["name"] for e in session.of_type("state")][:2] == ["check.sudden_onset", "help"]
     interrupted = prompt_audio(cut_short[0]["text"], int(FAST[1]))
-    half = len(interrupted) // 2
+    # 5.5 s long; "help" ends about 2.5 s in: its last third (from 3.7 s) is never played
+    last_third = len(interrupted) * 2 // 3
     assert best_match(session.speaker, interrupted[:RATE])[0] >= PRESENT  # it began
-    assert best_match(session.speaker, interrupted[half:])[0] < PRESENT  # and was cut short
+    assert best_match(session.speaker, interrupted[last_third:])[0] < PRESENT  # and was cut
     assert audible(session, help_question) >= PRESENT
 
 
@@ -285,7 +286,8 @@ def test_microphone_failing_mid_answer_is_reported_and_the_session_resumes(
     assert any("microphone stopped working" in m for m in errors(session)), errors(session)
     assert audible(session, MICROPHONE_LOST) >= PRESENT  # told aloud, not only printed
     before = [e for e in session.events if e["t"] < session.of_type("error")[0]["t"]]
-    assert [e["type"] for e in before][:2] == ["state", "say"]  # nothing recorded was lost
+    recorded = [e["type"] for e in before if e["type"] != "session"]
+    assert recorded[:2] == ["state", "say"]  # nothing recorded was lost
     assert [e["understood"] for e in session.of_type("heard")] == ["yes"]
     assert "emergency" in session.dispositions
     assert audible(session, guidance) >= PRESENT

@@ -246,6 +246,7 @@ class PocketsphinxRecognizer:
         self.near_homophone_max_phones = near_homophone_max_phones
         self.dither_rms = dither_rms
         self._notify = notify or (lambda message: None)
+        self._unknown_told: set[str] = set()
         settings = {**DECODER_SETTINGS, **decoder_settings}
         self._decoder = Decoder(lm=None, loglevel="FATAL", logfn=os.devnull,
                                 samprate=SAMPLE_RATE, **settings)
@@ -402,8 +403,12 @@ class PocketsphinxRecognizer:
             missing = [w for w, f in zip(key, forms, strict=True) if not f]
             if missing:
                 dropped.append(phrase)
-                self._notify(f'The speech recognizer cannot hear "{phrase}": '
-                             f"{', '.join(missing)} is not in its pronunciation dictionary.")
+                new = [w for w in missing if w not in self._unknown_told]
+                if new:  # once per word: the same words come back at every moment
+                    self._unknown_told.update(new)
+                    self._notify(f'The speech recognizer cannot hear "{phrase}": '
+                                 f"{', '.join(new)} is not in its pronunciation dictionary "
+                                 f"(typed, it is understood).")
                 continue
             phrases[key] = phrase
             expansions.append(" ".join(f[0] if len(f) == 1 else f"({' | '.join(f)})"

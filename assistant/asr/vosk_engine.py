@@ -130,6 +130,7 @@ class VoskRecognizer:
                                 "it may be incomplete: delete it and download it again.") from exc
         self.min_confidence = min_confidence
         self._notify = notify or (lambda message: None)
+        self._unknown_told: set[str] = set()
         self._recognizers: OrderedDict[tuple[str, ...], tuple[Any, dict[tuple[str, ...], str]]]
         self._recognizers = OrderedDict()
         self._current: Any = None
@@ -183,8 +184,12 @@ class VoskRecognizer:
             ways = spellings(key, known)
             if not ways:
                 missing = [w for w in key if not any(known(f) for f in apostrophe_forms(w))]
-                self._notify(f'The speech recognizer cannot hear "{phrase}": '
-                             f"{', '.join(missing)} is not in the Vosk model's vocabulary.")
+                new = [w for w in missing if w not in self._unknown_told]
+                if new:  # once per word: the same words come back at every moment
+                    self._unknown_told.update(new)
+                    self._notify(f'The speech recognizer cannot hear "{phrase}": '
+                                 f"{', '.join(new)} is not in the Vosk model's vocabulary "
+                                 f"(typed, it is understood).")
                 continue
             phrases[key] = phrase
             spelled.extend(ways)
