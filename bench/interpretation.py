@@ -151,13 +151,15 @@ def _driver() -> Any:
 
 def moment_inputs(dialogs: Dialogs, moments: Iterable[str]) -> dict[str, MomentInputs]:
     from assistant.dialog import DialogMachine
+    from assistant.moments import own_words_at
 
     reach = _driver().reach
     out = {}
     for at in sorted(set(moments)):
         machine = reach(DialogMachine(dialogs), dialogs, at).machine
-        answers, decisive = machine.answer_words()
-        out[at] = MomentInputs(machine.expecting(), answers, decisive)
+        own = own_words_at(dialogs, machine.model.state, machine.model.pending)
+        out[at] = MomentInputs(machine.expecting(), own.index if own else None,
+                               own.own if own else frozenset())
     return out
 
 

@@ -154,7 +154,7 @@ def converse(dialogs: Dialogs) -> Converse:
 AUDIO_MODULES = {"test_asr_pocketsphinx", "test_asr_vosk", "test_audio", "test_real_voices",
                  "test_tts", "test_vad", "test_voice_e2e", "test_wake_phrase"}
 SLOW_MODULES = {"test_text_mode", "test_machine_properties", "test_types", "test_package",
-                "test_corpus"}
+                "test_corpus", "test_benches"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
