@@ -14,9 +14,10 @@ from typing import Any, Literal
 from assistant.dialog_data import DISPOSITION_RANK, Dialogs, Message, Question
 from assistant.flow import CHECK_IN, PAUSED, RUNNING, UNWELL, WHICH
 from assistant.ports import Vocabulary, VoiceChange
-from assistant.routine_plan import number_word, plan_routine, planned_seconds
+from assistant.routine_plan import plan_routine, planned_seconds
 from assistant.routine_player import RoutinePlayer
 from assistant.transcript import Event, Exercise, Outcome, Timing
+from assistant.words import number_word
 
 __all__ = ["CHECK_IN", "PAUSED", "RUNNING", "UNWELL", "WHICH", "DialogModel", "Listening",
            "Pending", "PendingKind", "Turn"]

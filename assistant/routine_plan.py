@@ -10,26 +10,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assistant.dialog_data import Cues, ExercisePlan, Pace, Phase, RoutineFile
+from assistant.words import number_word
 
 BeatKind = Literal["say", "rep", "hold", "rest", "check_in"]
-NUMBER_WORDS = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen",
-)
-TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-
-
-def number_word(n: int) -> str:
-    """Counts and rests are said in words: "thirty", not "30"."""
-    if 0 <= n < len(NUMBER_WORDS):
-        return NUMBER_WORDS[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return TENS_WORDS[tens - 2] + (f"-{NUMBER_WORDS[ones]}" if ones else "")
-    return str(n)
-
-
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 

@@ -13,7 +13,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 
-DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+NUMBER_WORDS = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+)
+TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+DIGIT_WORDS = NUMBER_WORDS[:10]
 CLAUSE_MARK = "|"
 _TOKEN = re.compile(r"[a-z]+|[.,;:!?\u2026\u2014\u2013]|(?<=\s)-(?=\s)")
 
@@ -53,6 +59,16 @@ def dictionary_words(text: str) -> tuple[str, ...]:
     with their apostrophes ("don't", "i'm"), which the dictionaries keep."""
     words = re.findall(r"[a-z']+", _fold(text, apostrophes=True))
     return tuple(w.strip("'") for w in words if w.strip("'"))
+
+
+def number_word(n: int) -> str:
+    """Counts and rests are said in words: "thirty", not "30"."""
+    if 0 <= n < len(NUMBER_WORDS):
+        return NUMBER_WORDS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return TENS_WORDS[tens - 2] + (f"-{NUMBER_WORDS[ones]}" if ones else "")
+    return str(n)
 
 
 def spoken_number(number: str) -> str:

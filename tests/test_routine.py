@@ -19,9 +19,10 @@ from assistant.clock import FakeClock
 from assistant.dialog import DialogMachine
 from assistant.dialog_data import Dialogs, ExercisePlan, load_dialogs
 from assistant.ports import Heard, Spoken, Vocabulary, VoiceChange
-from assistant.routine_plan import Beat, number_word, plan_routine
+from assistant.routine_plan import Beat, plan_routine
 from assistant.session import Session
 from assistant.transcript import Exercise, Timing, Transcript
+from assistant.words import number_word
 
 _DIALOGS = load_dialogs()
 RUNNING, PAUSED, CHECK_IN, WHICH = (

@@ -31,8 +31,8 @@ from virtual_audio import (
 )
 
 from assistant.dialog_data import Dialogs, Question
-from assistant.routine_plan import number_word
 from assistant.voice_mode import MICROPHONE_LOST
+from assistant.words import number_word
 
 pytestmark = pytest.mark.skipif(not pulseaudio_installed(),
                                 reason="PulseAudio is not installed (scripts/setup.sh installs it)")
