@@ -5,6 +5,10 @@ through here, so "Can't", "can't" and "cant" are the same word everywhere,
 accents and apostrophes do not matter, and "911" is "nine one one" as a
 recognizer hears it. Punctuation is kept as a clause mark, because typed
 answers use it where a speaker would pause ("no... wait, yes").
+
+Words are letters of any script: a Vosk model for another language (the
+Korean one the tests run on) spells its words in Hangul, and folding them to
+a-z would silently drop every one. Only Latin letters lose their accents.
 """
 
 from __future__ import annotations
@@ -21,14 +25,31 @@ NUMBER_WORDS = (
 TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 DIGIT_WORDS = NUMBER_WORDS[:10]
 CLAUSE_MARK = "|"
-_TOKEN = re.compile(r"[a-z]+|[.,;:!?\u2026\u2014\u2013]|(?<=\s)-(?=\s)")
+_LETTERS = r"[^\W\d_]+"  # letters of any script: \w without digits and "_"
+_TOKEN = re.compile(_LETTERS + r"|[.,;:!?\u2026\u2014\u2013]|(?<=\s)-(?=\s)")
+_DICTIONARY_WORD = re.compile(r"(?:[^\W\d_]|')+")
+
+
+def _strip_latin_accents(text: str) -> str:
+    """Drop the combining marks on Latin letters of decomposed text ("si" + acute -> "si");
+    other scripts keep theirs, so NFC can compose them again (Hangul jamo -> syllables)."""
+    kept: list[str] = []
+    base = ""
+    for char in text:
+        if not unicodedata.combining(char):
+            base = char
+        elif base.isascii():
+            continue
+        kept.append(char)
+    return "".join(kept)
 
 
 def _fold(text: str, apostrophes: bool = False) -> str:
-    """Lower case, accents off ("sí" is "si"), curly apostrophes straight (then dropped,
-    unless `apostrophes`), digits spoken."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    """Lower case, Latin accents off ("sí" is "si"), other scripts composed as their
+    dictionaries spell them (Hangul syllables, not jamo), curly apostrophes straight (then
+    dropped, unless `apostrophes`), digits spoken."""
+    text = _strip_latin_accents(unicodedata.normalize("NFKD", text.lower()))
+    text = unicodedata.normalize("NFC", text)
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     if not apostrophes:
         text = text.replace("'", "")
@@ -57,7 +78,7 @@ def normalize(text: str) -> str:
 def dictionary_words(text: str) -> tuple[str, ...]:
     """The words as a pronunciation dictionary spells them: folded as `normalize` does, but
     with their apostrophes ("don't", "i'm"), which the dictionaries keep."""
-    words = re.findall(r"[a-z']+", _fold(text, apostrophes=True))
+    words = _DICTIONARY_WORD.findall(_fold(text, apostrophes=True))
     return tuple(w.strip("'") for w in words if w.strip("'"))
 
 

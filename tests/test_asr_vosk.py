@@ -1,8 +1,9 @@
 """The Vosk adapter without a Vosk model: grammar, result parsing, model lookup, download.
 
-No Vosk model can be fetched where these tests were written, so everything
-that needs one is tested against fakes, and the one real recognition test
-runs only when a model is found.
+No English Vosk model can be fetched where these tests were written, so this
+module tests the adapter against fakes, and its one English recognition test
+runs only when a model is found. The whole path on a real model (the Korean
+one from PyPI) is in test_vosk_korean.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, ClassVar
 import pytest
 
 from assistant.asr import vosk_models
-from assistant.asr.base import AsrSetupError, Hypothesis, Recognizer
+from assistant.asr.base import AsrSetupError, Hypothesis, Recognizer, phrase_table, spoken_words
 from assistant.asr.select import make_recognizer
 from assistant.asr.vosk_engine import (
     VoskRecognizer,
@@ -40,6 +41,7 @@ from assistant.asr.vosk_models import (
     verify_model_zip,
 )
 from assistant.ports import Vocabulary
+from assistant.words import normalize
 
 PHRASES = {("yes",): "yes", ("no",): "no", ("call", "nine", "one", "one"): "call 911"}
 
@@ -69,6 +71,22 @@ def model_zip(name: str = DEFAULT_MODEL, files: tuple[str, ...] = ("am/final.mdl
 def test_grammar_lists_each_phrase_and_the_unknown_word() -> None:
     grammar = json.loads(vosk_grammar(PHRASES))
     assert grammar == ["yes", "no", "call nine one one", "[unk]"]
+
+
+def test_grammar_words_outside_ascii_reach_vosk_as_written() -> None:
+    grammar = vosk_grammar([("네",), ("아니요",)])
+    assert '"네"' in grammar and "\\u" not in grammar  # Vosk does not unescape \ub124
+    assert json.loads(grammar) == ["네", "아니요", "[unk]"]
+    assert json.loads(vosk_grammar([("네",)], unknown=False)) == ["네"]
+
+
+def test_phrases_in_other_scripts_survive_normalisation_and_english_is_unchanged() -> None:
+    korean = Vocabulary(("네", "아니요", "네, 맞아요"))
+    assert phrase_table(korean) == {("네",): "네", ("아니요",): "아니요",
+                                    ("네", "맞아요"): "네, 맞아요"}
+    assert spoken_words("Don't call 911!") == ("don't", "call", "nine", "one", "one")
+    assert normalize("Sí, I\u2019m light-headed") == "si im light headed"
+    assert normalize("아니요.") == "아니요" and normalize("네 🙂") == "네"
 
 
 def test_phrases_written_without_apostrophes_use_the_model_spelling() -> None:
@@ -141,6 +159,35 @@ def test_env_var_may_name_the_model_itself(tmp_path: Path) -> None:
     assert find_model(None, tmp_path / "models", {"VOSK_MODEL_PATH": str(model)}, []) == model
 
 
+def installed_distribution(site: Path, name: str, files: dict[str, bytes]) -> None:
+    """A distribution as pip leaves it in site-packages: its files and a RECORD of them."""
+    for relative, data in files.items():
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        (site / relative).write_bytes(data)
+    info = site / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "RECORD").write_text("".join(f"{f},,\n" for f in files) + f"{info.name}/RECORD,,\n")
+
+
+def test_a_model_inside_an_installed_package_is_found_for_its_language(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    model_files = {f"vosk_model_small_de/data/{f}": b"model" for f in
+                   ("am/final.mdl", "conf/model.conf")}
+    installed_distribution(site, "vosk-model-small-de", model_files)
+    installed_distribution(site, "vosk-model-broken", {"vosk_model_broken/conf/model.conf": b""})
+    installed_distribution(site, "unrelated", {"unrelated/conf/model.conf": b""})
+    packaged = vosk_models.packaged_models([str(site)])
+    assert packaged == [vosk_models.PackagedModel("vosk-model-small-de",
+                                                  site / "vosk_model_small_de" / "data")]
+    empty = tmp_path / "models"
+    assert find_model(None, empty, {}, [], lang="de", packages=packaged) == packaged[0].path
+    with pytest.raises(ModelNotFound, match="installed Python packages"):
+        find_model(None, empty, {}, [], packages=packaged)  # English is asked for by default
+    folder_model = make_model(empty / "vosk-model-small-de-0.15")
+    assert find_model(None, empty, {}, [], lang="de", packages=packaged) == folder_model
+
+
 def test_the_small_english_model_is_preferred_and_other_languages_ignored(tmp_path: Path) -> None:
     make_model(tmp_path / "vosk-model-small-de-0.15")
     assert vosk_models.model_in(tmp_path) is None
@@ -184,6 +231,7 @@ class FakeResponse:
         self.body, self.json_body = body, json_body
         self.status_error, self.fail_midway = status_error, fail_midway
         self.headers = {"content-length": str(len(body))} if body else {}
+        self.status_code = 200
 
     def raise_for_status(self) -> None:
         if self.status_error:
@@ -210,7 +258,8 @@ class FakeSession:
         self.archive, self.entry, self.fail_midway = archive, entry, fail_midway
         self.urls: list[str] = []
 
-    def get(self, url: str, *, timeout: float, stream: bool = False) -> FakeResponse:
+    def get(self, url: str, *, timeout: float, stream: bool = False,
+            headers: Mapping[str, str] | None = None) -> FakeResponse:
         self.urls.append(url)
         assert timeout <= 30
         if url.endswith("model-list.json"):
@@ -260,7 +309,9 @@ def test_a_bad_download_is_refused_and_removed(tmp_path: Path, archive: bytes,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_failed_download_says_so_and_how_to_do_it_by_hand(tmp_path: Path) -> None:
+def test_a_failed_download_says_so_and_how_to_do_it_by_hand(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vosk_models, "RETRY_PAUSE_S", 0.0)
     for session in (FakeSession(None), FakeSession(model_zip(), fail_midway=True)):
         with pytest.raises(ModelNotFound, match="failed") as problem:
             download_model(tmp_path, session=session, progress=False)
@@ -336,7 +387,7 @@ def fake_vosk(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
             calls.update(model_path=model_path, model_name=model_name, lang=lang)
 
         def vosk_model_find_word(self, word: str) -> int:
-            return 7 if word in {"yes", "no", "stop", "i", "don't", "know"} else -1
+            return 7 if word in {"yes", "no", "stop", "i", "don't", "know", "[unk]"} else -1
 
     module = types.SimpleNamespace(Model=Model, KaldiRecognizer=FakeKaldi,
                                    SetLogLevel=lambda level: None, calls=calls)
@@ -366,6 +417,18 @@ def test_turns_use_a_cached_grammar_recognizer_per_vocabulary(
     assert all(rate == 16000 for rate, _ in FakeKaldi.made)
     assert any("zorblax" in m for m in told)
     assert recognizer._current.resets == 1 and recognizer._current.words is True
+
+
+def test_a_model_without_the_unknown_word_is_said_to_guess(
+        fake_vosk: types.SimpleNamespace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fake_vosk.Model, "vosk_model_find_word",
+                        lambda self, word: 3 if word in {"yes", "no"} else -1)
+    told: list[str] = []
+    recognizer = VoskRecognizer(tmp_path, notify=told.append)
+    recognizer.begin(Vocabulary(("yes", "no")))
+    recognizer.begin(Vocabulary(("yes",)))
+    assert [json.loads(g) for _, g in FakeKaldi.made] == [["yes", "no"], ["yes"]]
+    assert len(told) == 1 and "no [unk] word" in told[0] and "nearest answer" in told[0]
 
 
 def test_partials_and_final_answer_from_vosk_results(fake_vosk: types.SimpleNamespace,

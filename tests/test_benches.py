@@ -25,3 +25,11 @@ def test_the_hearing_benchmark_prints_its_figures_on_the_tests_own_clips() -> No
                           "--jobs", "1"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "turn listener" in run.stdout and "yes+no" in run.stdout
+
+
+def test_the_engine_benchmark_prints_load_time_and_memory_for_both_engines() -> None:
+    run = subprocess.run([sys.executable, "-m", "bench.engines", "--runs", "1"], cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "model load, s" in run.stdout and "peak RSS, MB" in run.stdout
+    assert "pocketsphinx " in run.stdout and "vosk-ko " in run.stdout

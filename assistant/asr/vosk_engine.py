@@ -5,7 +5,14 @@ model is far more accurate on real voices than pocketsphinx's. Each turn uses
 ``KaldiRecognizer(model, 16000, grammar)`` with the turn's phrases plus
 ``[unk]``, Vosk's out-of-vocabulary path, so a stray word becomes ``[unk]``
 instead of the nearest answer. Any ``[unk]`` in the result means "not one of
-the phrases": the answer is then "" (unclear) rather than a guess.
+the phrases": the answer is then "" (unclear) rather than a guess. Not every
+model has ``[unk]`` (the small Korean one does not): then every sound is
+heard as the nearest phrase, so the user is told once, and ``[unk]`` is left
+out of the grammar rather than have Vosk warn about it at every turn.
+
+The grammar is UTF-8 JSON with the words as they are written: escaped
+(``"\\ub124"`` for "네"), Vosk would look up the escape sequence as a word,
+find nothing and drop it.
 
 Confidence is the lowest per-word ``conf`` of the result: one doubtful word
 makes the whole phrase doubtful ("call nine one one" with a doubtful "nine").
@@ -13,10 +20,12 @@ makes the whole phrase doubtful ("call nine one one" with a doubtful "nine").
 The model loads once (`VoskRecognizer(model_path)`); recognizers are cached
 per vocabulary and `Reset()` between turns, so switching is cheap.
 
-No Vosk model can be downloaded in the environment this was written in, so
+No English Vosk model can be downloaded in the environment this was written
+in (the tests run the whole path on the Korean model from PyPI, whose
+grammar-limited confidences are 1.0 for clean synthetic speech), so
 `VOSK_MIN_CONFIDENCE` is a conventional starting value, not a measured one:
-run ``python -m bench.hearing --engine vosk --split`` once a model is present
-and set it from the sweep.
+run ``python -m bench.hearing --engine vosk --split`` once an English model is
+present and set it from the sweep.
 """
 
 from __future__ import annotations
@@ -40,14 +49,16 @@ from assistant.asr.base import (
 )
 from assistant.ports import Vocabulary
 
-VOSK_MIN_CONFIDENCE = 0.6  # NOT measured here (no model reachable); see module doc
+VOSK_MIN_CONFIDENCE = 0.6  # NOT measured (no English model reachable); see module doc
 UNKNOWN = "[unk]"
 MAX_CACHED_RECOGNIZERS = 32
 
 
-def vosk_grammar(phrases: Iterable[tuple[str, ...]]) -> str:
-    """The JSON grammar Vosk takes: each phrase (spelled as the model spells it), plus "[unk]"."""
-    return json.dumps([" ".join(words) for words in phrases] + [UNKNOWN])
+def vosk_grammar(phrases: Iterable[tuple[str, ...]], unknown: bool = True) -> str:
+    """The JSON grammar Vosk takes: each phrase (spelled as the model spells it), plus
+    "[unk]" when the model has it; non-ASCII words unescaped, as Vosk reads them."""
+    return json.dumps([" ".join(words) for words in phrases] + ([UNKNOWN] if unknown else []),
+                      ensure_ascii=False)
 
 
 def spellings(key: tuple[str, ...], known: Callable[[str], bool],
@@ -180,6 +191,12 @@ class VoskRecognizer:
         def known(word: str) -> bool:
             return bool(self._model.vosk_model_find_word(word) >= 0)
 
+        unknown = known(UNKNOWN)
+        if not unknown and UNKNOWN not in self._unknown_told:
+            self._unknown_told.add(UNKNOWN)
+            self._notify(f"The Vosk model in {self.model_path} has no {UNKNOWN} word, so it "
+                         "cannot tell other words from the answers: whatever is said will be "
+                         "heard as the nearest answer.")
         for key, phrase in phrase_table(vocabulary).items():
             ways = spellings(key, known)
             if not ways:
@@ -193,6 +210,7 @@ class VoskRecognizer:
                 continue
             phrases[key] = phrase
             spelled.extend(ways)
-        recognizer = self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE, vosk_grammar(spelled))
+        grammar = vosk_grammar(spelled, unknown)
+        recognizer = self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE, grammar)
         recognizer.SetWords(True)
         return recognizer, phrases
