@@ -13,7 +13,7 @@ returns an empty text for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -111,3 +111,22 @@ def phrase_table(vocabulary: Vocabulary) -> dict[tuple[str, ...], str]:
 def clamp01(value: float) -> float:
     """Confidence values are probabilities-like numbers in [0, 1]."""
     return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
+
+
+class UnknownWords:
+    """Tells the user, once per word, that a phrase cannot be heard because a word is missing
+    from the engine's vocabulary: the same words come back at every moment of every session,
+    and a message each time would bury the ones that matter."""
+
+    def __init__(self, notify: Callable[[str], None], where: str) -> None:
+        self._notify = notify
+        self._where = where  # "its pronunciation dictionary", "the Vosk model's vocabulary"
+        self.told: set[str] = set()
+
+    def missing(self, phrase: str, words: Iterable[str]) -> None:
+        new = [w for w in words if w not in self.told]
+        if new:
+            self.told.update(new)
+            self._notify(f'The speech recognizer cannot hear "{phrase}": {", ".join(new)} '
+                         f"is not in {self._where} (typed, it is understood).")
+

@@ -71,6 +71,7 @@ from assistant.asr.base import (
     SAMPLE_RATE,
     Hypothesis,
     RecognizerUnavailable,
+    UnknownWords,
     apostrophe_forms,
     clamp01,
     phrase_key,
@@ -246,7 +247,7 @@ class PocketsphinxRecognizer:
         self.near_homophone_max_phones = near_homophone_max_phones
         self.dither_rms = dither_rms
         self._notify = notify or (lambda message: None)
-        self._unknown_told: set[str] = set()
+        self._unknown = UnknownWords(self._notify, "its pronunciation dictionary")
         settings = {**DECODER_SETTINGS, **decoder_settings}
         self._decoder = Decoder(lm=None, loglevel="FATAL", logfn=os.devnull,
                                 samprate=SAMPLE_RATE, **settings)
@@ -403,12 +404,7 @@ class PocketsphinxRecognizer:
             missing = [w for w, f in zip(key, forms, strict=True) if not f]
             if missing:
                 dropped.append(phrase)
-                new = [w for w in missing if w not in self._unknown_told]
-                if new:  # once per word: the same words come back at every moment
-                    self._unknown_told.update(new)
-                    self._notify(f'The speech recognizer cannot hear "{phrase}": '
-                                 f"{', '.join(new)} is not in its pronunciation dictionary "
-                                 f"(typed, it is understood).")
+                self._unknown.missing(phrase, missing)
                 continue
             phrases[key] = phrase
             expansions.append(" ".join(f[0] if len(f) == 1 else f"({' | '.join(f)})"

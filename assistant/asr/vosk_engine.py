@@ -42,6 +42,7 @@ from assistant.asr.base import (
     AsrSetupError,
     Hypothesis,
     RecognizerUnavailable,
+    UnknownWords,
     apostrophe_forms,
     clamp01,
     phrase_key,
@@ -141,7 +142,7 @@ class VoskRecognizer:
                                 "it may be incomplete: delete it and download it again.") from exc
         self.min_confidence = min_confidence
         self._notify = notify or (lambda message: None)
-        self._unknown_told: set[str] = set()
+        self._unknown = UnknownWords(self._notify, "the Vosk model's vocabulary")
         self._recognizers: OrderedDict[tuple[str, ...], tuple[Any, dict[tuple[str, ...], str]]]
         self._recognizers = OrderedDict()
         self._current: Any = None
@@ -192,8 +193,8 @@ class VoskRecognizer:
             return bool(self._model.vosk_model_find_word(word) >= 0)
 
         unknown = known(UNKNOWN)
-        if not unknown and UNKNOWN not in self._unknown_told:
-            self._unknown_told.add(UNKNOWN)
+        if not unknown and UNKNOWN not in self._unknown.told:
+            self._unknown.told.add(UNKNOWN)
             self._notify(f"The Vosk model in {self.model_path} has no {UNKNOWN} word, so it "
                          "cannot tell other words from the answers: whatever is said will be "
                          "heard as the nearest answer.")
@@ -201,12 +202,7 @@ class VoskRecognizer:
             ways = spellings(key, known)
             if not ways:
                 missing = [w for w in key if not any(known(f) for f in apostrophe_forms(w))]
-                new = [w for w in missing if w not in self._unknown_told]
-                if new:  # once per word: the same words come back at every moment
-                    self._unknown_told.update(new)
-                    self._notify(f'The speech recognizer cannot hear "{phrase}": '
-                                 f"{', '.join(new)} is not in the Vosk model's vocabulary "
-                                 f"(typed, it is understood).")
+                self._unknown.missing(phrase, missing)
                 continue
             phrases[key] = phrase
             spelled.extend(ways)
