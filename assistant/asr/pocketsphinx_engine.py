@@ -77,6 +77,7 @@ from assistant.asr.base import (
     phrase_key,
     phrase_table,
 )
+from assistant.asr.pronounce import derived_pronunciation
 from assistant.ports import Vocabulary
 from assistant.vad import trim_to_speech
 
@@ -341,8 +342,16 @@ class PocketsphinxRecognizer:
         return [w for w in dict.fromkeys(words) if not self.dictionary_forms(w)]
 
     def dictionary_forms(self, word: str) -> list[str]:
-        """Spellings of `word` the dictionary knows: "dont" -> ["don't"], "im" -> ["im", "i'm"]."""
-        return [f for f in apostrophe_forms(word) if self._decoder.lookup_word(f) is not None]
+        """Spellings of `word` the dictionary knows: "dont" -> ["don't"], "im" -> ["im", "i'm"].
+        A word it lacks gets a pronunciation derived from words it has ("paralysed" from
+        "paralyzed", "tingles" from "tingle": assistant/asr/pronounce.py), added once."""
+        forms = [f for f in apostrophe_forms(word) if self._decoder.lookup_word(f) is not None]
+        if not forms:
+            phones = derived_pronunciation(word, self._decoder.lookup_word)
+            if phones is not None:
+                self._decoder.add_word(word, phones, True)
+                forms = [word]
+        return forms
 
     def dropped_phrases(self, vocabulary: Vocabulary) -> list[str]:
         """Phrases of `vocabulary` left out of its grammar because a word is unknown."""
@@ -399,6 +408,7 @@ class PocketsphinxRecognizer:
         expansions: list[str] = []
         spellings: dict[str, list[str]] = {}
         dropped: list[str] = []
+        heard_as: set[tuple[str | None, ...]] = set()
         for key, phrase in phrase_table(vocabulary).items():
             forms = [spellings.setdefault(w, self.dictionary_forms(w)) for w in key]
             missing = [w for w, f in zip(key, forms, strict=True) if not f]
@@ -406,6 +416,10 @@ class PocketsphinxRecognizer:
                 dropped.append(phrase)
                 self._unknown.missing(phrase, missing)
                 continue
+            sounds = tuple(self._decoder.lookup_word(f[0]) for f in forms)
+            if sounds in heard_as:  # "paralysed" and "paralyzed": one sound, one phrase (two
+                continue  # would halve each one's share, and its confidence)
+            heard_as.add(sounds)
             phrases[key] = phrase
             expansions.append(" ".join(f[0] if len(f) == 1 else f"({' | '.join(f)})"
                                        for f in forms))
