@@ -158,6 +158,22 @@ def check_large_and_reflowing(page: Any) -> None:
     assert overflow <= 0, "content lost sideways at 200% zoom"
 
 
+def check_follows_the_system(page: Any) -> None:
+    """Sizes follow the system's font size (rem), and a wish for more contrast is met."""
+    def caption_px() -> float:
+        return float(page.evaluate("parseFloat(getComputedStyle(document.querySelector("
+                                   "'#captions p.question')).fontSize)"))
+
+    usual = caption_px()
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    assert caption_px() == pytest.approx(2 * usual)
+    page.evaluate("document.documentElement.style.fontSize = ''")
+    page.emulate_media(contrast="more")
+    assert page.evaluate("getComputedStyle(document.querySelector('#captions p.question'))"
+                         ".color") == "rgb(0, 0, 0)"
+    page.emulate_media(contrast="no-preference")
+
+
 def screenshot(page: Any, name: str) -> None:
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
@@ -173,6 +189,10 @@ def test_touching_no_through_the_red_flags_reaches_the_routine_outcome(
     playwright_api.expect(page.locator("#captions")).to_contain_text(greeting[:40])
     first = dialogs.check.nodes[dialogs.check.start].ask  # type: ignore[union-attr]
     assert question(page) == first
+    log = page.get_by_role("log")
+    assert log.get_attribute("aria-live") == "polite"  # a screen reader says each new line
+    playwright_api.expect(log).to_contain_text(first)
+    check_follows_the_system(page)
     assert axe_violations(page) == []
     check_large_and_reflowing(page)
     screenshot(page, "question")
@@ -237,6 +257,8 @@ def test_emergency_touched_during_the_routine_shows_the_steps(
     heard = [h for h in session.events("heard") if h["text"] == "emergency"]
     assert heard and heard[0]["source"] == "touch" and heard[0]["understood"] == "emergency"
     assert not page.locator("#routine").is_visible(), "the exercise is gone: no going back"
+    playwright_api.expect(page.locator("#captions p.question")).to_contain_text(
+        "Please call 911 now")  # the step being said stands out in the captions too
     assert axe_violations(page) == []
     check_large_and_reflowing(page)
     screenshot(page, "emergency")

@@ -121,8 +121,6 @@ class ScreenServer:
 
     def caption(self, text: str, question: bool) -> None:
         with self._lock:
-            for line in self._captions:
-                line["question"] = False
             self._said += 1
             self._captions.append({"n": self._said, "text": text, "question": question})
         self._publish()

@@ -52,11 +52,11 @@ function render(next) {
   if (!next.running) {
     setConnection("The assistant has finished. Goodbye.", false);
   }
-  renderDevices(next.devices || {});
-  renderCaptions(next.captions || []);
   const view = next.view;
   const mode = view ? view.mode : "idle";
   document.body.dataset.mode = mode;
+  renderDevices(next.devices || {});
+  renderCaptions(next.captions || []);
   renderRoutine(view && view.exercise, view && view.paused, mode);
   renderGuidance(view && view.guidance);
   renderAnswers(view);
@@ -100,7 +100,8 @@ function setQuestion(line, question) {
   if (question && !label) {
     const mark = document.createElement("span");
     mark.className = "question-label";
-    mark.textContent = "Question:";
+    // In the guidance the line to act on is a step, not a question.
+    mark.textContent = document.body.dataset.mode === "emergency" ? "Do this now:" : "Question:";
     line.prepend(mark);
   } else if (!question && label) {
     label.remove();
