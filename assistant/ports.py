@@ -111,6 +111,10 @@ class Screen(Protocol):
         """A device was lost (or came back): the page says to touch the answer instead."""
         ...
 
+    def watched(self) -> bool:
+        """Whether a page is open now (someone may be reading the captions)."""
+        ...
+
 
 class Touches(Protocol):
     """Answers touched on the screen, for the voice to take alongside what it hears."""

@@ -5,8 +5,10 @@ and a recognizer. Device faults never end a session: the problem is printed,
 written to the transcript and spoken where possible, and the session waits
 for the device to come back. With a screen, answers touched on it are taken
 alongside what is heard (whichever comes first), also while the microphone is
-lost, and the screen shows which device is missing. `run_voice` keeps the assistant available all
-day: after a session it listens quietly for the wake phrase.
+lost, and the screen shows which device is missing; with a page open, a lost
+loudspeaker no longer holds the conversation up: the captions stand in for it.
+`run_voice` keeps the assistant available all day: after a session it listens
+quietly for the wake phrase (or a touch of Start on the screen).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class AudioVoice:
         self.screen = screen
         self._answer_ended: float | None = None
         self._mic_lost = False
+        self._speaker_lost = False
 
     # --- speaking ----------------------------------------------------------------------
 
@@ -82,13 +85,32 @@ class AudioVoice:
 
         while True:
             try:
-                return self._play(audio, interruptible_by)
+                spoken = self._play(audio, interruptible_by)
             except AudioDeviceError as exc:
+                if self.screen is not None and self.screen.watched():
+                    return self._shown_not_said(text, exc)
                 self.report(f"The loudspeaker is not working ({exc}). Assistant said: {text}")
                 self._device("loudspeaker", False)
                 self.speaker.wait_for_device()
                 self._device("loudspeaker", True)
                 self.report("The loudspeaker is back. Repeating the last prompt.")
+                continue
+            if self._speaker_lost:
+                self._speaker_lost = False
+                self._device("loudspeaker", True)
+                self.report("The loudspeaker is back.")
+            return spoken
+
+    def _shown_not_said(self, text: str, exc: Exception) -> Spoken:
+        """The loudspeaker is gone but a page is open: its caption stands in for the line,
+        and the conversation goes on by the screen (each line is tried aloud again)."""
+        if not self._speaker_lost:
+            self._speaker_lost = True
+            self.report(f"The loudspeaker is not working ({exc}); going on with the screen. "
+                        f"Assistant said: {text}")
+            self._device("loudspeaker", False)
+        now = self.clock.now()
+        return Spoken(now, now)
 
     def _play(self, audio: Speech, interruptible_by: Vocabulary | None) -> Spoken:
         offset = self.clock.now() - time.monotonic()

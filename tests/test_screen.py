@@ -250,6 +250,9 @@ class RecordingScreen:
     def device(self, name: Literal["microphone", "loudspeaker"], working: bool) -> None:
         pass
 
+    def watched(self) -> bool:
+        return True
+
 
 class OrderedVoice(TextVoice):
     def __init__(self, *args: Any, order: list[str], **kwargs: Any) -> None:

@@ -121,3 +121,53 @@ def test_a_lost_microphone_is_shown_and_a_touch_still_answers(tmp_path: Path,
     assert [(e["source"], e["understood"]) for e in heard[:1]] == [("touch", "yes")], heard
     assert "emergency" in session.dispositions
     assert seen["step"] == "back", "the page saw the microphone come back"
+
+
+def test_with_the_loudspeaker_lost_the_page_carries_the_conversation(
+        tmp_path: Path, dialogs: Dialogs) -> None:
+    require_rig()
+    port = free_port()
+    chest_pain = dialogs.question_nodes()["chest_pain"].ask
+    seen: dict[str, str] = {}
+
+    with rig_while("screen_speaker") as rig, playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=["--no-sandbox"])
+        page = browser.new_page()
+        banner = page.locator("#devices")
+        asked = page.locator("#captions p.question")
+
+        def watch(session: SpokenSession, proc: subprocess.Popen[bytes]) -> None:
+            if page.url == "about:blank":
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
+                except playwright_api.Error:
+                    return
+            step = seen.get("step", "wait for the question")
+            if step == "wait for the question" and session.of_type("listen"):
+                unplug(rig, "speaker")
+                page.get_by_role("button", name="No", exact=True).click()
+                seen["step"] = "touched no"
+            elif step == "touched no" and banner.is_visible() and asked.count() and \
+                    chest_pain in asked.inner_text():
+                seen["lost"] = banner.inner_text()
+                page.get_by_role("button", name="Yes", exact=True).click()
+                seen["step"] = "touched yes"
+            elif step == "touched yes" and page.locator("#steps li").count():
+                replug(rig)
+                seen["step"] = "plugged back"
+            elif step == "plugged back" and not banner.is_visible():
+                seen["step"] = "back"
+                proc.terminate()
+
+        session = run_spoken_session(rig, lambda state, count: None, tmp_path, during=watch,
+                                     extra=("--rate", "190", "--screen", "--screen-port",
+                                            str(port)), timeout=120)
+        browser.close()
+    assert seen.get("lost") == "The sound is not working: please read the words on the screen."
+    heard = [(e["source"], e["understood"]) for e in session.of_type("heard") if e["text"]]
+    assert heard[:2] == [("touch", "no"), ("touch", "yes")], heard
+    assert "emergency" in session.dispositions
+    messages = [e["message"] for e in session.of_type("error")]
+    assert any("going on with the screen" in m for m in messages), messages
+    assert seen["step"] == "back", "the sound came back, and the page said so"

@@ -130,6 +130,9 @@ class ScreenServer:
             self._devices[name] = working
         self._publish()
 
+    def watched(self) -> bool:
+        return bool(self._clients)
+
     def finished(self) -> None:
         """The assistant is stopping: the page says so rather than waiting for an answer."""
         with self._lock:
