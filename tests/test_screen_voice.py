@@ -5,8 +5,11 @@ unplugged, the page says so and a touch still answers."""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +22,7 @@ from virtual_audio import VirtualAudio, replug, require_rig, rig_while, unplug
 from assistant.dialog_data import Dialogs
 
 CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parent.parent
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
@@ -171,3 +175,45 @@ def test_with_the_loudspeaker_lost_the_page_carries_the_conversation(
     messages = [e["message"] for e in session.of_type("error")]
     assert any("going on with the screen" in m for m in messages), messages
     assert seen["step"] == "back", "the sound came back, and the page said so"
+
+
+def test_between_sessions_touching_start_begins_one(tmp_path: Path, dialogs: Dialogs) -> None:
+    """All day (no --once): the page offers Start beside the wake phrase, and a touch of it
+    begins a session as saying the phrase would."""
+    require_rig()
+    port = free_port()
+    transcript = tmp_path / "voice.jsonl"
+    with rig_while("screen_idle") as rig, playwright_api.sync_playwright() as p:
+        env = {**os.environ, **rig.env(), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "run.py"), "--engine", "pocketsphinx", "--input-device",
+             rig.input_device, "--output-device", rig.output_device, "--transcript",
+             str(transcript), "--screen", "--screen-port", str(port)],
+            cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
+                    break
+                except playwright_api.Error:
+                    assert proc.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.3)
+            playwright_api.expect(page.locator("#hint")).to_have_text(
+                'Say "hello helper", or touch Start.', timeout=30_000)
+            assert not transcript.exists(), "no session before the wake phrase or Start"
+            page.get_by_role("button", name="Start", exact=True).click()
+            first = dialogs.check.nodes[dialogs.check.start].ask  # type: ignore[union-attr]
+            playwright_api.expect(page.locator("#captions p.question")).to_contain_text(
+                first, timeout=60_000)
+            events = [json.loads(line) for line in transcript.read_text("utf-8").splitlines()]
+            assert events[0]["type"] == "session"
+        finally:
+            browser.close()
+            proc.terminate()
+            _, err = proc.communicate(timeout=30)
+    assert b"Traceback" not in err, err.decode()
