@@ -40,6 +40,7 @@ def test_a_question_offers_yes_no_not_sure_repeat_and_help(converse: Converse) -
     assert view.mode == "check"
     assert keys(view) == ["yes", "no", "unsure", "repeat", "help"]
     assert [b.label for b in view.answers][:3] == ["Yes", "No", "Not sure"]
+    assert view.hint == "You can say yes, no, or not sure."  # speaking works as well
 
 
 def test_the_routine_shows_its_controls_and_the_exercise(converse: Converse,

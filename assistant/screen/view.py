@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from assistant.dialog import DialogMachine
-from assistant.flow import GOODBYE, GUIDANCE, PAUSED, RUNNING, WHICH
+from assistant.flow import CHECK_IN, GOODBYE, GUIDANCE, HELP, PAUSED, RUNNING, WHICH
 
 Mode = Literal["idle", "check", "routine", "emergency", "goodbye"]
 
@@ -99,8 +99,22 @@ def idle_view(wake_phrase: str) -> ScreenView:
                       hint=f'Say "{wake_phrase}", or touch Start.')
 
 
+# What may be said, in words (phrases.yaml's options), by the kind of moment.
+SAY_OPTIONS = {HELP: "help", GUIDANCE: "emergency", RUNNING: "routine", PAUSED: "paused",
+               CHECK_IN: "check_in", WHICH: "check_in"}
+
+
 def view_of(machine: DialogMachine) -> ScreenView:
     """The screen for the machine's current moment (after it returned a turn)."""
+    view = _view(machine)
+    if view.mode == "goodbye":
+        return view
+    hint = machine.model.options_for(SAY_OPTIONS.get(machine.state, "question"))
+    return ScreenView(view.mode, view.moment, view.answers, view.exercise, view.guidance,
+                      view.paused, hint)
+
+
+def _view(machine: DialogMachine) -> ScreenView:
     state, model = machine.state, machine.model
     accepted = machine.accepted()
     moment = _moment(machine)
