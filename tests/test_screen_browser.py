@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from conftest import path_to
+from playwright import sync_api as playwright_api
 
 from assistant.dialog_data import Dialogs
 
@@ -31,7 +32,6 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SCREENS = REPO / "docs" / "screens"
 VIEWPORT = {"width": 1024, "height": 900}
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 if not CHROMIUM.exists() or not AXE.exists():  # pragma: no cover - scripts/setup.sh installs both
     pytest.fail("the screen's tests need /usr/bin/chromium and node_modules/axe-core: run "
                 "scripts/setup.sh", pytrace=False)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright import sync_api as playwright_api
 from simulated_user import SpokenSession, run_spoken_session
 from virtual_audio import VirtualAudio, replug, require_rig, rig_while, unplug
 
@@ -23,7 +24,6 @@ from assistant.dialog_data import Dialogs
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parent.parent
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
