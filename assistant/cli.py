@@ -102,6 +102,9 @@ def start_screen(args: argparse.Namespace) -> ScreenServer | None:
     except OSError as exc:
         raise SystemExit(f"The screen cannot start on {screen.url}: {exc}") from exc
     print(f"Screen: open {url} in a browser on this device.", file=sys.stderr, flush=True)
+    if args.screen_host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"Screen: served on {args.screen_host}: anyone who can reach it can see the "
+              "conversation and answer it (there is no password).", file=sys.stderr, flush=True)
     return screen
 
 
