@@ -6,6 +6,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.cli_options import session_options
 from assistant.clock import make_clock
@@ -14,6 +15,9 @@ from assistant.dialog_data import DEFAULT_DIALOG_DIR, DialogError, Dialogs, load
 from assistant.session import Session
 from assistant.text_voice import TextVoice
 from assistant.transcript import Transcript
+
+if TYPE_CHECKING:
+    from assistant.screen.server import ScreenServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +33,13 @@ def time_scale(value: str) -> float:
     if scale < 0:
         raise argparse.ArgumentTypeError("the time scale cannot be negative")
     return scale
+
+
+def port(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535; 0: any free one)")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--volume", type=float, metavar="0..1", help="speaking volume")
     voice.add_argument("--voice", metavar="ID", help="synthesizer voice")
     voice.add_argument("--wake-phrase", default="hello helper", metavar="PHRASE")
+    screen = parser.add_argument_group("screen")
+    screen.add_argument("--screen", action="store_true",
+                        help="show large captions and touch answers in a local web page")
+    screen.add_argument("--screen-host", default="127.0.0.1", metavar="HOST",
+                        help="address the page is served on (default 127.0.0.1: this device only)")
+    screen.add_argument("--screen-port", type=port, default=8765, metavar="PORT")
     voice.add_argument("--reply-pause", type=float, default=None, metavar="SECONDS",
                        help="pause before replying (pacing for older listeners)")
     return parser
@@ -73,16 +90,39 @@ def load_or_explain(folder: str) -> Dialogs | None:
         return None
 
 
+def start_screen(args: argparse.Namespace) -> ScreenServer | None:
+    """The page beside the session (--screen), already serving; None without --screen."""
+    if not args.screen:
+        return None
+    from assistant.screen.server import ScreenServer
+
+    screen = ScreenServer(args.screen_host, args.screen_port)
+    try:
+        url = screen.start()
+    except OSError as exc:
+        raise SystemExit(f"The screen cannot start on {screen.url}: {exc}") from exc
+    print(f"Screen: open {url} in a browser on this device.", file=sys.stderr, flush=True)
+    if args.screen_host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"Screen: served on {args.screen_host}: anyone who can reach it can see the "
+              "conversation and answer it (there is no password).", file=sys.stderr, flush=True)
+    return screen
+
+
 def run_text(args: argparse.Namespace, dialogs: Dialogs) -> int:
     clock = make_clock(args.time_scale)
+    screen = start_screen(args)
     transcript = Transcript.to_file(args.transcript, clock)
     try:
         machine = DialogMachine(dialogs, args.emergency_number)
-        Session(machine, TextVoice(clock), clock, transcript, session_options(args)).run()
+        voice = TextVoice(clock, touches=screen.touches if screen else None)
+        Session(machine, voice, clock, transcript, session_options(args), screen).run()
     except KeyboardInterrupt:
         print(flush=True)  # the session said its safety-net line and wrote it down
     finally:
         transcript.close()
+        if screen is not None:
+            screen.finished()
+            screen.stop()
     return 0
 
 

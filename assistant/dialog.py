@@ -255,8 +255,8 @@ class DialogMachine:
         model = self.model
         if not heard.text.strip():  # a cough during a beat keeps its deadline
             if model.timed:
-                return self._run(now, lambda out: "",
-                                 HeardEvent(heard.text, heard.confidence, "ignored"))
+                return self._run(now, lambda out: "", HeardEvent(
+                    heard.text, heard.confidence, "ignored", source=heard.source))
             return self.time_up(now)
         meaning = self._interpret(heard.text)
         low = heard.confidence is not None and heard.confidence < self.min_confidence
@@ -277,7 +277,7 @@ class DialogMachine:
         if model.timed and decision.action in (*ANSWERS, "unclear"):
             decision = Decision("ignored", why="counting along, or talking to someone else")
         event = HeardEvent(heard.text, heard.confidence, decision.action, decision.why,
-                           meaning.record())
+                           meaning.record(), heard.source)
         if decision.action == "ignored":  # a beat keeps its deadline
             return self._run(now, lambda out: "", event)
         return self._run(now, lambda out: self._step(decision, out), event)

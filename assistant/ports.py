@@ -7,15 +7,21 @@ these adapters to, so text mode, voice mode and tests share one core.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from assistant.screen.view import ScreenView
+
+Source = Literal["voice", "touch", "keyboard"]
 
 
 @dataclass(frozen=True)
 class Heard:
-    """What the user said, as the recognizer (or keyboard) gave it."""
+    """What the user said, as the recognizer, the keyboard or a touch on the screen gave it."""
 
     text: str
     confidence: float | None = None  # None: typed text, no doubt about it
+    source: Source = "voice"
 
 
 class EndOfInput(Exception):
@@ -85,3 +91,38 @@ class Voice(Protocol):
         ...
 
     def change_voice(self, change: VoiceChange) -> None: ...
+
+
+class Screen(Protocol):
+    """The page beside the voice: shown every moment, every line as its audio starts.
+
+    Never blocks: a screen that is slow, closed or reloading cannot slow the voice.
+    """
+
+    def show(self, view: ScreenView) -> None:
+        """The moment: what may be answered now, the exercise, the guidance's steps."""
+        ...
+
+    def caption(self, text: str, question: bool) -> None:
+        """A line, as it starts being said (`question`: the one to answer now)."""
+        ...
+
+    def device(self, name: Literal["microphone", "loudspeaker"], working: bool) -> None:
+        """A device was lost (or came back): the page says to touch the answer instead."""
+        ...
+
+    def watched(self) -> bool:
+        """Whether a page is open now (someone may be reading the captions)."""
+        ...
+
+
+class Touches(Protocol):
+    """Answers touched on the screen, for the voice to take alongside what it hears."""
+
+    def take(self) -> Heard | None:
+        """The answer touched for the current moment, if any (never waits)."""
+        ...
+
+    def wait(self, seconds: float) -> Heard | None:
+        """Wait up to `seconds` of real time for a touched answer."""
+        ...

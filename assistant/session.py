@@ -1,4 +1,5 @@
-"""One conversation: the pure dialog machine wired to a voice, a clock and a transcript.
+"""One conversation: the pure dialog machine wired to a voice, a clock, a transcript and,
+with `--screen`, the screen (each moment shown, each line captioned as it starts).
 
 This is the only loop. It also keeps the promise that a failure inside the
 core never leaves a person in silence: the fallback message is spoken and
@@ -13,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from assistant.dialog import DialogMachine, Turn
-from assistant.ports import Clock, EndOfInput, Heard, Voice
+from assistant.ports import Clock, EndOfInput, Heard, Screen, Voice
+from assistant.screen.view import view_of
 from assistant.transcript import Error, Listen, Say, SessionEnd, SessionStart, Transcript
 
 MAX_TURNS = 5000  # far beyond any real session; a guard against a loop in the data
@@ -21,8 +23,10 @@ MAX_TURNS = 5000  # far beyond any real session; a guard against a loop in the d
 
 class Session:
     def __init__(self, machine: DialogMachine, voice: Voice, clock: Clock,
-                 transcript: Transcript, options: Mapping[str, Any] | None = None) -> None:
+                 transcript: Transcript, options: Mapping[str, Any] | None = None,
+                 screen: Screen | None = None) -> None:
         self.machine = machine
+        self.screen = screen
         self.voice = voice
         self.clock = clock
         self.transcript = transcript
@@ -83,6 +87,8 @@ class Session:
         self._ended("interrupted")
 
     def _say(self, text: str) -> None:
+        if self.screen is not None:
+            self.screen.caption(text, question=False)
         spoken = self.voice.say(text)
         self.transcript.write(Say(text, self.transcript.since_start(spoken.started),
                                   self.transcript.since_start(spoken.ended)))
@@ -93,7 +99,12 @@ class Session:
         for change in turn.voice_changes:
             self.voice.change_voice(change)
         interrupt = turn.listening.vocabulary if turn.listening and interruptible else None
+        if self.screen is not None:
+            self.screen.show(view_of(self.machine))
+        question = self._question(turn)
         for text in turn.says:
+            if self.screen is not None:  # the caption appears as the line starts
+                self.screen.caption(text, question=text == question)
             spoken = self.voice.say(text, interrupt)
             heard = spoken.interrupted_by
             self.transcript.write(Say(
@@ -103,6 +114,13 @@ class Session:
             if heard is not None:
                 return heard
         return None
+
+    def _question(self, turn: Turn) -> str | None:
+        """The line of the turn that asks what is to be answered now (it stands out)."""
+        if turn.listening is None or turn.listening.timed or not turn.says:
+            return None
+        asked = [line for line in turn.says if line in self.machine.model.asking.prompt]
+        return asked[-1] if asked else turn.says[-1]
 
     def _listen(self, turn: Turn, asked_at: float) -> Heard | None:
         """Beats keep their deadline; an answer gets its full wait after speaking. The voice

@@ -3,28 +3,42 @@
 Interactive use waits for typing up to the same deadlines as voice mode, so
 silence behaves as it would when spoken. Piped input answers the questions
 only: the routine's timed waits do not eat the lines meant for its check-ins.
+
+With a screen (`--screen`), an answer touched on the page counts as one typed:
+whichever comes first answers. The keyboard is then read by a thread, so typing
+and touching are waited for together, and the routine's waits hear touches too
+(on a real clock). The end of typed input is no longer the end of the session
+(someone may be answering by touch alone).
 """
 
 from __future__ import annotations
 
+import queue
 import select
 import sys
+import threading
 import time
 from typing import TextIO
 
 from assistant.clock import FakeClock
-from assistant.ports import Clock, EndOfInput, Heard, Spoken, Vocabulary, VoiceChange
+from assistant.ports import Clock, EndOfInput, Heard, Spoken, Touches, Vocabulary, VoiceChange
+
+POLL_S = 0.05
 
 
 class TextVoice:
-    def __init__(self, clock: Clock, source: TextIO = sys.stdin, sink: TextIO = sys.stdout) -> None:
+    def __init__(self, clock: Clock, source: TextIO = sys.stdin, sink: TextIO = sys.stdout,
+                 touches: Touches | None = None) -> None:
         self.clock = clock
         self.source = source
         self.sink = sink
+        self.touches = touches
         self.interactive = _is_tty(source)
-        self.timed_input = self.interactive and not isinstance(clock, FakeClock)
+        real_clock = not isinstance(clock, FakeClock)
+        self.timed_input = (self.interactive or touches is not None) and real_clock
         self.hears_during_waits = self.timed_input
         self.at_end = False
+        self._lines: queue.Queue[str | None] | None = None
 
     def say(self, text: str, interruptible_by: Vocabulary | None = None) -> Spoken:
         now = self.clock.now()
@@ -32,6 +46,8 @@ class TextVoice:
         return Spoken(now, now)
 
     def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
+        if self.touches is not None:
+            return self._typed_or_touched(seconds)
         line = self._read_line(time.monotonic() + seconds)
         if line is None and self.at_end:
             raise EndOfInput
@@ -39,7 +55,51 @@ class TextVoice:
             return None
         if not self.interactive:
             print(f"You: {line}", file=self.sink, flush=True)
-        return Heard(line)
+        return Heard(line, source="keyboard")
+
+    def _typed_or_touched(self, seconds: float) -> Heard | None:
+        """A typed line or a touched answer, whichever comes first (None: the time passed).
+        On a fake clock questions have no deadline: it waits for one or the other."""
+        assert self.touches is not None
+        if self._lines is None:
+            self._lines = queue.Queue()
+            threading.Thread(target=self._read_keyboard, name="keyboard", daemon=True).start()
+        until = time.monotonic() + seconds if self.timed_input else float("inf")
+        if self.interactive:
+            print("> ", end="", file=self.sink, flush=True)
+        while True:
+            touched = self.touches.take()
+            if touched is not None:
+                lead = "\n" if self.interactive else ""
+                print(f"{lead}You ({touched.source}): {touched.text}", file=self.sink, flush=True)
+                return touched
+            left = until - time.monotonic()
+            if left <= 0:
+                if self.interactive:
+                    print(file=self.sink, flush=True)
+                return None
+            try:
+                line = self._lines.get(timeout=min(POLL_S, left))
+            except queue.Empty:
+                continue
+            if line is None:  # the keyboard is closed; touches may still come
+                self.at_end = True
+                continue
+            if not self.interactive:
+                print(f"You: {line}", file=self.sink, flush=True)
+            return Heard(line, source="keyboard")
+
+    def _read_keyboard(self) -> None:
+        assert self._lines is not None
+        while True:
+            try:
+                raw = self.source.readline()
+            except (OSError, ValueError):
+                raw = ""
+            if raw == "":
+                self._lines.put(None)
+                return
+            self._lines.put(raw.strip())
 
     def change_voice(self, change: VoiceChange) -> None:
         """Printed text has no rate or volume; the spoken acknowledgement is printed anyway."""

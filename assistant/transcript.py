@@ -64,6 +64,7 @@ class HeardEvent(Event):
     understood: str = "silence"  # what it did: an answer, a command, red_flag, ...
     why: str = ""  # the words that decided it
     meaning: dict[str, Any] = field(default_factory=dict)  # the interpretation
+    source: str | None = None  # voice, touch (the screen) or keyboard; None: silence
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,12 @@
 `AudioVoice` is the `Voice` port on a microphone, a loudspeaker, a synthesizer
 and a recognizer. Device faults never end a session: the problem is printed,
 written to the transcript and spoken where possible, and the session waits
-for the device to come back. `run_voice` keeps the assistant available all
-day: after a session it listens quietly for the wake phrase.
+for the device to come back. With a screen, answers touched on it are taken
+alongside what is heard (whichever comes first), also while the microphone is
+lost, and the screen shows which device is missing; with a page open, a lost
+loudspeaker no longer holds the conversation up: the captions stand in for it.
+`run_voice` keeps the assistant available all day: after a session it listens
+quietly for the wake phrase (or a touch of Start on the screen).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from assistant.asr.base import Recognizer
 from assistant.cli_options import session_options
@@ -24,7 +28,8 @@ from assistant.clock import RealClock, make_clock
 from assistant.dialog import DialogMachine
 from assistant.dialog_data import Dialogs
 from assistant.listening import UNINTELLIGIBLE, Endpointing, TurnListener
-from assistant.ports import Clock, Heard, Spoken, Vocabulary, VoiceChange
+from assistant.ports import Clock, Heard, Screen, Spoken, Touches, Vocabulary, VoiceChange
+from assistant.screen.view import idle_view
 from assistant.session import Session
 from assistant.transcript import Error, Transcript
 from assistant.words import normalize
@@ -49,7 +54,8 @@ class AudioVoice:
                  recognizer: Recognizer,
                  vad: SpeechDetector, clock: Clock, report: Callable[[str], None],
                  endpointing: Endpointing | None = None, reply_pause: float = DEFAULT_REPLY_PAUSE_S,
-                 min_confidence: float = 0.0) -> None:
+                 min_confidence: float = 0.0, touches: Touches | None = None,
+                 screen: Screen | None = None) -> None:
         self.mic = mic
         self.speaker = speaker
         self.synthesizer = synthesizer
@@ -60,7 +66,11 @@ class AudioVoice:
         self.endpointing = endpointing or Endpointing()
         self.reply_pause = reply_pause
         self.min_confidence = min_confidence
+        self.touches = touches
+        self.screen = screen
         self._answer_ended: float | None = None
+        self._mic_lost = False
+        self._speaker_lost = False
 
     # --- speaking ----------------------------------------------------------------------
 
@@ -75,11 +85,32 @@ class AudioVoice:
 
         while True:
             try:
-                return self._play(audio, interruptible_by)
+                spoken = self._play(audio, interruptible_by)
             except AudioDeviceError as exc:
+                if self.screen is not None and self.screen.watched():
+                    return self._shown_not_said(text, exc)
                 self.report(f"The loudspeaker is not working ({exc}). Assistant said: {text}")
+                self._device("loudspeaker", False)
                 self.speaker.wait_for_device()
+                self._device("loudspeaker", True)
                 self.report("The loudspeaker is back. Repeating the last prompt.")
+                continue
+            if self._speaker_lost:
+                self._speaker_lost = False
+                self._device("loudspeaker", True)
+                self.report("The loudspeaker is back.")
+            return spoken
+
+    def _shown_not_said(self, text: str, exc: Exception) -> Spoken:
+        """The loudspeaker is gone but a page is open: its caption stands in for the line,
+        and the conversation goes on by the screen (each line is tried aloud again)."""
+        if not self._speaker_lost:
+            self._speaker_lost = True
+            self.report(f"The loudspeaker is not working ({exc}); going on with the screen. "
+                        f"Assistant said: {text}")
+            self._device("loudspeaker", False)
+        now = self.clock.now()
+        return Spoken(now, now)
 
     def _play(self, audio: Speech, interruptible_by: Vocabulary | None) -> Spoken:
         offset = self.clock.now() - time.monotonic()
@@ -91,17 +122,21 @@ class AudioVoice:
         return Spoken(started + offset, ended + offset, heard)
 
     def _barge_in(self, vocabulary: Vocabulary) -> Heard | None:
-        """While speaking, only the interrupt phrases ("stop", "help") are listened for.
+        """While speaking, only the interrupt phrases ("stop", "help") are listened for,
+        and any answer touched on the screen (a touch is never an accident of the room).
 
         A word begun as the prompt ends is heard out: the next prompt waits for it
         rather than dropping a "help" that straddles two sentences.
         """
         interrupts = Vocabulary(vocabulary.interrupt_phrases)
         if not interrupts.phrases:
-            return None
+            return self._touched_while_playing()
         listener = self._listener(interrupts)
         self._drain_mic()
         while self.speaker.playing() or listener.speaking:
+            touched = self._touched()
+            if touched is not None:
+                return touched
             frame = self._read_mic_quietly()
             if frame is None:
                 if self.speaker.playing() or not listener.speaking:
@@ -113,6 +148,22 @@ class AudioVoice:
                 self._answer_ended = time.monotonic()
                 return heard
         return None
+
+    def _touched_while_playing(self) -> Heard | None:
+        if self.touches is None:
+            return None
+        while self.speaker.playing():
+            touched = self.touches.wait(0.03)
+            if touched is not None:
+                return touched
+        return None
+
+    def _touched(self) -> Heard | None:
+        return self.touches.take() if self.touches is not None else None
+
+    def _device(self, name: Literal["microphone", "loudspeaker"], working: bool) -> None:
+        if self.screen is not None:
+            self.screen.device(name, working)
 
     def change_voice(self, change: VoiceChange) -> None:
         self.synthesizer.change(change)
@@ -127,11 +178,16 @@ class AudioVoice:
         listener = self._listener(vocabulary)
         self._drain_mic()
         while True:
+            touched = self._touched()
+            if touched is not None:
+                return touched
             try:
                 frame = self.mic.read(READ_TIMEOUT_S)
             except AudioDeviceError as exc:
                 lost = time.monotonic()
-                self._microphone_lost(exc)
+                touched = self._microphone_lost(exc)
+                if touched is not None:
+                    return touched
                 until += time.monotonic() - lost  # waiting for the device is not silence
                 listener = self._listener(vocabulary)
                 continue
@@ -152,14 +208,34 @@ class AudioVoice:
             return False
         return heard.confidence is None or heard.confidence >= self.min_confidence
 
-    def _microphone_lost(self, exc: Exception) -> None:
-        self.report(f"{MICROPHONE_LOST} ({exc})")
-        try:
-            self._play(self.synthesizer.synthesize(MICROPHONE_LOST), None)
-        except Exception as speak_exc:  # noqa: BLE001 - the printed message is the fallback
-            self.report(f"could not speak the microphone message: {speak_exc}")
-        self.mic.reopen_when_available()
+    def _microphone_lost(self, exc: Exception) -> Heard | None:
+        """Say so once, then wait for the microphone to come back; an answer touched on the
+        screen meanwhile is returned (the microphone is still missing: the screen says so)."""
+        from assistant.audio import AudioDeviceError
+
+        if not self._mic_lost:
+            self._mic_lost = True
+            self.report(f"{MICROPHONE_LOST} ({exc})")
+            self._device("microphone", False)
+            try:
+                self._play(self.synthesizer.synthesize(MICROPHONE_LOST), None)
+            except Exception as speak_exc:  # noqa: BLE001 - the printed message is the fallback
+                self.report(f"could not speak the microphone message: {speak_exc}")
+        if self.touches is None:
+            self.mic.reopen_when_available()
+        else:
+            while True:
+                try:
+                    self.mic.reopen_when_available(poll_s=0.25, timeout=0.25)
+                    break
+                except AudioDeviceError:
+                    touched = self.touches.wait(0.25)
+                    if touched is not None:
+                        return touched
+        self._mic_lost = False
+        self._device("microphone", True)
         self.report("The microphone is back.")
+        return None
 
     def _drain_mic(self) -> None:
         with contextlib.suppress(Exception):  # a failing mic is handled where it is read
@@ -210,8 +286,12 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
         return 3
     clock = make_clock(args.time_scale) if args.time_scale != 1 else RealClock()
     reply_pause = DEFAULT_REPLY_PAUSE_S if args.reply_pause is None else args.reply_pause
+    from assistant.cli import start_screen
+
+    screen = start_screen(args)
     voice = AudioVoice(mic, speaker, synthesizer, recognizer, Vad(), clock, report,
-                       reply_pause=reply_pause, min_confidence=recognizer.min_confidence)
+                       reply_pause=reply_pause, min_confidence=recognizer.min_confidence,
+                       touches=screen.touches if screen else None, screen=screen)
     prefetch = threading.Thread(target=synthesizer.prefetch, args=(_prompts(dialogs, args),),
                                 daemon=True)
     prefetch.start()
@@ -220,12 +300,14 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
         while True:
             if not args.once:
                 print(f"Listening for the wake phrase: \"{args.wake_phrase}\"", flush=True)
+                if screen is not None:
+                    screen.show(idle_view(args.wake_phrase))
                 voice.wait_for_phrase(args.wake_phrase)
             transcript = Transcript.to_file(args.transcript, clock)
             holder[:] = [transcript]
             machine = DialogMachine(dialogs, args.emergency_number,
                                     min_confidence=recognizer.min_confidence)
-            Session(machine, voice, clock, transcript, session_options(args)).run()
+            Session(machine, voice, clock, transcript, session_options(args), screen).run()
             transcript.close()
             holder.clear()
             if args.once:
@@ -234,6 +316,9 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
         return 0
     finally:
         mic.close()
+        if screen is not None:
+            screen.finished()
+            screen.stop()
 
 
 def _prompts(dialogs: Dialogs, args: argparse.Namespace) -> list[str]:

@@ -69,13 +69,15 @@ def cut_off(audio: np.ndarray, window_s: float = 0.05) -> bool:
     return bool(windows) and windows[-1] > 0.1 * max(windows)
 
 
-def response_gaps(answers: int, tmp: Path) -> tuple[list[float], float, int]:
+def response_gaps(answers: int, tmp: Path, extra: tuple[str, ...] = (),
+                  also: Any = None) -> tuple[list[float], float, int]:
     """(gaps in ms, peak RSS in MB, answers not noticed) over `answers` spoken answers.
 
     Half the answers are real voices, half synthesized, all "no" to symptom
     questions. A session is ended once its last answer has had time for a
     reply, or when a misheard answer led out of the questions (the gap after
     an answer the dialog did not expect would measure something else).
+    `extra`: more options for run.py; `also`: one more watcher of each session.
     """
     real = real_no_clips(answers) if CLIPS.exists() else []
     gaps: list[float] = []
@@ -88,9 +90,10 @@ def response_gaps(answers: int, tmp: Path) -> tuple[list[float], float, int]:
             wanted = answers - len(gaps)
             mic = SpeakerRecorder(_MicMonitor(rig)).start()  # type: ignore[arg-type]
             try:
+                watch = peak.then(_end_after(wanted))
                 session = run_spoken_session(rig, _answering_no(real, wanted, len(gaps)), folder,
-                                             extra=FAST, timeout=600,
-                                             during=peak.then(_end_after(wanted)))
+                                             extra=(*FAST, *extra), timeout=600,
+                                             during=watch if also is None else _both(watch, also))
             finally:
                 mic.stop()
             gaps += _gaps(mic, session)
@@ -98,6 +101,14 @@ def response_gaps(answers: int, tmp: Path) -> tuple[list[float], float, int]:
             if len(gaps) >= answers:
                 break
     return gaps[:answers], peak.mb, unnoticed
+
+
+def _both(first: Any, second: Any) -> Any:
+    def watch(session: Any, proc: subprocess.Popen[bytes]) -> None:
+        first(session, proc)
+        second(session, proc)
+
+    return watch
 
 
 def _answering_no(real: list[np.ndarray], wanted: int, first: int = 0) -> Any:

@@ -9,6 +9,8 @@
 #                             parec, pacat) and the usual sound server on a desktop
 #   sox                       making and checking test recordings
 #   graphviz                  the dialog flow diagram (--diagram)
+#   chromium                  the screen's tests (--screen) run the page in headless Chromium
+#   nodejs (npm)              axe-core, the accessibility checker the screen's tests run
 #   python3-venv              only if python3 cannot create the virtualenv yet
 set -euo pipefail
 
@@ -21,7 +23,12 @@ packages=(
     pulseaudio-utils
     sox
     graphviz
+    chromium
+    nodejs
 )
+if ! command -v npm >/dev/null 2>&1; then
+    packages+=(npm)  # Debian's nodejs comes without it (other builds of nodejs include it)
+fi
 if command -v python3 >/dev/null 2>&1 && ! python3 -c "import ensurepip, venv" 2>/dev/null; then
     packages+=(python3-venv)
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything the assistant and its tests need, on a fresh Debian/Ubuntu machine:
-# system packages (eSpeak NG, PortAudio, PulseAudio, sox, graphviz) and a
-# virtualenv in .venv with the Python packages. Safe to run again: it only
+# system packages (eSpeak NG, PortAudio, PulseAudio, sox, graphviz, Chromium, Node.js),
+# a virtualenv in .venv with the Python packages, and node_modules with axe-core. Safe to run again: it only
 # installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,5 +19,13 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[dev]"
   rm -f .venv/.installed-* && touch "$stamp"
+fi
+# axe-core (the accessibility checker the screen's tests inject into the page), pinned in
+# package-lock.json.
+lock_stamp=node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)
+if [ ! -f "$lock_stamp" ]; then
+  echo "setup: installing node packages"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$lock_stamp"
 fi
 echo "setup: ready"

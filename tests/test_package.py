@@ -1,5 +1,6 @@
 """The package is self-contained: a built wheel, installed in a fresh virtualenv (not
-editable), runs a text session from any folder, with its dialogs and clinical reference."""
+editable), runs a text session from any folder, with its dialogs, clinical reference and
+the screen's page."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ def test_a_wheel_installed_elsewhere_runs_a_session(tmp_path: Path) -> None:
                              "print(entry_points(group='console_scripts')['leg-assistant'].value)"],
                             cwd=elsewhere, check=True, capture_output=True, text=True).stdout
     assert script.strip() == "assistant.cli:main"  # what `leg-assistant` runs
+    page = subprocess.run([str(python), "-c", "from assistant.screen.server import STATIC; "
+                           "print(sorted(p.name for p in STATIC.iterdir()))"],
+                          cwd=elsewhere, check=True, capture_output=True, text=True).stdout
+    assert page.strip() == "['index.html', 'screen.css', 'screen.js']"  # the screen's page
     run = subprocess.run([str(python), "-m", "assistant.cli", "--text", "--time-scale", "0"],
                          cwd=elsewhere, input="yes\n", capture_output=True, text=True,
                          timeout=120)
