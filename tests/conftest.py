@@ -152,7 +152,8 @@ def converse(dialogs: Dialogs) -> Converse:
 # Modules that need real audio parts (the virtual sound card, the synthesizer, a recognizer):
 # `pytest -m "not audio and not slow"` runs the core in seconds.
 AUDIO_MODULES = {"test_asr_pocketsphinx", "test_asr_vosk", "test_audio", "test_real_voices",
-                 "test_tts", "test_vad", "test_voice_e2e", "test_wake_phrase", "test_vosk_korean"}
+                 "test_tts", "test_vad", "test_voice_e2e", "test_wake_phrase", "test_vosk_korean",
+                 "test_hearing_side"}
 SLOW_MODULES = {"test_text_mode", "test_machine_properties", "test_types", "test_package",
                 "test_corpus", "test_benches"}
 
