@@ -238,7 +238,7 @@ class Rooms:
     # --- rooms ------------------------------------------------------------------------
 
     def noise(self, room: str, clip: Clip, n: int, rng: np.random.Generator) -> np.ndarray:
-        """`n` samples of the room's noise, at unit RMS."""
+        """`n` samples of the room's noise (at its own level)."""
         if room.startswith("tv"):
             track = self.babble[1 - speaker_half(clip.speaker)]
             start = int(rng.integers(0, max(1, len(track) - n)))
@@ -251,7 +251,7 @@ class Rooms:
             piece = np.resize(np.roll(source, int(rng.integers(len(source)))), n)
         else:
             raise ValueError(f"room {room!r} has no noise")
-        return piece / (float(np.sqrt((piece ** 2).mean())) or 1.0)
+        return piece
 
     def turn(self, clip: Clip, room: str, speaker: str, seed: int = 0) -> Turn:
         """The clip said by `speaker` in `room`: audio of the turn and the room before it."""
@@ -270,8 +270,9 @@ class Rooms:
             prime = rng.normal(0, floor, int(PRIME_S * SAMPLE_RATE))
             level = speech_rms(samples_of(clip.pcm))
         if room in NOISE_SNR_DB:
-            scale = level / 10 ** (NOISE_SNR_DB[room] / 20)
-            noise = self.noise(room, clip, len(prime) + len(audio), room_rng) * scale
+            noise = self.noise(room, clip, len(prime) + len(audio), room_rng)
+            during = float(np.sqrt((noise[len(prime):] ** 2).mean())) or 1.0
+            noise *= level / 10 ** (NOISE_SNR_DB[room] / 20) / during  # SNR over the turn
             prime = prime + noise[: len(prime)]
             audio = audio + noise[len(prime):]
         elif room == "reverberant":
