@@ -167,10 +167,11 @@ class KeyphraseSpotter(_Pocketsphinx):
         self.decoder.end_utt()
         if not spotted:
             return "", None
-        phrase = self.phrases.get(phrase_key(spotted.split()))
-        if phrase is None:  # several spotted in one frame: the first one
-            first = next(iter(self.decoder.seg()), None)
-            phrase = self.phrases.get(phrase_key((first.word,)), spotted) if first else spotted
+        key = phrase_key(spotted.split())
+        phrase = self.phrases.get(key)
+        if phrase is None:  # several spotted at once ("yes yeah"): the first one
+            starts = [k for k in self.phrases if key[:len(k)] == k]
+            phrase = self.phrases[max(starts, key=len)] if starts else spotted
         return phrase, None
 
 
