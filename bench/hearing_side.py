@@ -447,7 +447,7 @@ def add_arguments(parser: argparse._ActionsContainer) -> None:
     parser.add_argument("--rooms", nargs="+", default=list(ROOMS), metavar="ROOM",
                         help=f"subset of: {', '.join(ROOMS)}")
     parser.add_argument("--speakers", nargs="+", default=list(SPEAKERS), metavar="SPEAKER",
-                        help=f"subset of: {', '.join(SPEAKERS)}")
+                        help=f"subset of: {', '.join(SPEAKERS)}".replace("%", "%%"))
     parser.add_argument("--recognizers", nargs="+", default=list(RECOGNIZERS), metavar="NAME",
                         help=f"subset of: {', '.join(RECOGNIZERS)}")
     parser.add_argument("--jobs", type=int, default=1, help="processes (one engine set each)")

@@ -55,6 +55,9 @@ def test_the_hearing_side_by_side_prints_its_tables_on_the_tests_own_clips() -> 
     for speaker in ("as recorded", "slowed 30%", "two words"):
         assert speaker in out
     assert "Endpointing side by side" in out
+    usage = subprocess.run([sys.executable, "-m", "bench", "--help"], cwd=REPO,
+                           capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 0 and "--hearing" in usage.stdout, usage.stderr
     for endpointer in ("this project (TurnListener)", "Home Assistant 0.7 s",
                        "Home Assistant relaxed 1.25 s", "OpenVoiceOS 0.5 s"):
         assert endpointer in out
