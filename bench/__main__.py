@@ -1,5 +1,8 @@
 """`python -m bench [--quick] [--json PATH]`: speed, listening cost and hearing, in figures.
 
+`python -m bench --hearing [--clips DIR] [--per-label N] [--jobs N]`: hearing and
+endpointing side by side with the alternatives, on the same clips (bench/hearing_side.py).
+
 Each figure is the median of several runs (min and max beside it) on the
 machine at hand; audio figures are measured from outside, on the virtual
 sound card. Not part of the pass/fail tests.
@@ -140,11 +143,36 @@ def table(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def hearing_side_by_side(args: argparse.Namespace) -> int:
+    """`--hearing`: the side-by-side hearing tables, then endpointing side by side."""
+    from bench import endpointing, hearing_side
+    from bench.rooms import ROOMS, SPEAKERS, known
+
+    hearing_side.side_by_side(args.clips, args.per_label, known(args.rooms, ROOMS, "room"),
+                              known(args.speakers, SPEAKERS, "speaker"),
+                              known(args.recognizers, hearing_side.RECOGNIZERS, "recognizer"),
+                              args.jobs)
+    endpointing.side_by_side(args.clips, args.per_label, args.synthesized)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a reduced run, under two minutes")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    hearing = parser.add_argument_group(
+        "hearing side by side", "--hearing: this project against the alternatives on the same "
+        "clips, in every room and for every speaker, then endpointing side by side "
+        "(bench/hearing_side.py, bench/endpointing.py); only these options apply")
+    hearing.add_argument("--hearing", action="store_true",
+                         help="print the side-by-side hearing and endpointing tables")
+    from bench import endpointing, hearing_side
+
+    hearing_side.add_arguments(hearing)
+    endpointing.add_arguments(hearing)
     args = parser.parse_args(argv)
+    if args.hearing:
+        return hearing_side_by_side(args)
     figures = measure(args.quick)
     print(table(figures))
     if args.json:

@@ -33,3 +33,31 @@ def test_the_engine_benchmark_prints_load_time_and_memory_for_both_engines() -> 
     assert run.returncode == 0, run.stderr
     assert "model load, s" in run.stdout and "peak RSS, MB" in run.stdout
     assert "pocketsphinx " in run.stdout and "vosk-ko " in run.stdout
+
+
+def test_the_hearing_side_by_side_prints_its_tables_on_the_tests_own_clips() -> None:
+    """`python -m bench --hearing`: every room, speaker and recognizer, on two clips a label,
+    then endpointing side by side."""
+    run = subprocess.run([sys.executable, "-m", "bench", "--hearing", "--clips",
+                          str(REPO / "tests" / "clips" / "speech_commands"), "--per-label", "2",
+                          "--synthesized", "2", "--jobs", "1"], cwd=REPO, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    for title in ("yes/no accuracy", "false accepts on other words", "false accepts on noise",
+                  "real-time factor"):
+        assert title in out
+    for column in ("this project", "plain JSGF", "kws default", "kws tuned", "ratio"):
+        assert column in out
+    assert "Vosk (English)" in out  # its column, or the reason it is left out
+    for room in ("quiet", "tv 10 dB", "tv 5 dB", "household 10 dB", "reverberant"):
+        assert room in out
+    for speaker in ("as recorded", "slowed 30%", "two words"):
+        assert speaker in out
+    assert "Endpointing side by side" in out
+    usage = subprocess.run([sys.executable, "-m", "bench", "--help"], cwd=REPO,
+                           capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 0 and "--hearing" in usage.stdout, usage.stderr
+    for endpointer in ("this project (TurnListener)", "Home Assistant 0.7 s",
+                       "Home Assistant relaxed 1.25 s", "OpenVoiceOS 0.5 s"):
+        assert endpointer in out
