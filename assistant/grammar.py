@@ -301,17 +301,27 @@ class Grammar:
             meaning, moment, self.lexicon.symptoms).action != "unclear"
 
     def _open(self, phrases: tuple[str, ...]) -> tuple[str, ...]:
-        """Phrases a longer one of another meaning begins with ("i don't" / "i don't know"):
-        after one, a pause may be a hesitation, so the listener waits longer."""
-        present = set(phrases)
+        """Phrases that what may be said next could turn around: a longer phrase of another
+        meaning begins with one ("i don't" / "i don't know"), or with its last words (heard
+        as "i do not", "i'm not" may go on to "... sure"). After one, a pause may be a
+        hesitation, so the listener waits longer."""
+        starts: dict[str, list[list[str]]] = {}  # first word: the phrases beginning with it
+        for phrase in phrases:
+            words = phrase.split()
+            starts.setdefault(words[0], []).append(words)
         opened: set[str] = set()
-        for long in phrases:
-            words = long.split()
-            for size in range(1, len(words)):
-                short = " ".join(words[:size])
-                if short in present and _gist(self._meaning(short)) != _gist(
-                        self._meaning(long)):
-                    opened.add(short)
+        for short in phrases:
+            words = short.split()
+            gist = _gist(self._meaning(short))
+            for size in range(1, len(words) + 1):
+                tail = words[-size:]
+                for long in starts.get(tail[0], []):
+                    if len(long) > size and long[:size] == tail and _gist(self._meaning(
+                            " ".join(words + long[size:]))) != gist:
+                        opened.add(short)
+                        break
+                if short in opened:
+                    break
         return tuple(p for p in phrases if p in opened)
 
     def _meaning(self, phrase: str, about: tuple[str, ...] = ()) -> Interpretation:
@@ -327,7 +337,7 @@ def _means_something(m: Interpretation) -> bool:
 
 def _gist(result: Interpretation) -> tuple[object, ...]:
     return (result.answer, result.repeat, result.commands,
-            tuple(sorted((m.symptom, m.assertion) for m in result.mentions)))
+            frozenset((m.symptom, m.assertion) for m in result.mentions))
 
 
 def _short(texts: Iterable[str], words: int | None) -> list[str]:

@@ -28,9 +28,13 @@ class Endpointing:
     onset_ms: int = 90  # this much voiced audio in a row starts a turn (not a click)
     settle_ms: int = 60  # a pause this long: recognize what was said so far, ahead of the end
     recheck_ms: int = 300  # ... and again if that was unsure, now with the whole tail of the word
-    complete_pause_ms: int = 150  # silence after a complete answer that ends the turn
-    hesitation_ms: int = 720  # ... after an open phrase ("i don't", maybe "... know") or a guess
+    complete_pause_ms: int = 150  # silence after a complete, sure answer that ends the turn
+    hesitation_ms: int = 720  # ... after a complete answer heard above the floor but not sure
+    open_pause_ms: int = 1500  # ... after an open phrase ("i don't", maybe "... know")
     patience_ms: int = 1500  # silence that ends the turn otherwise (slow speakers)
+    # A complete answer ends the turn quickly only when heard at least this sure (the
+    # dialog's own "sure" level, dialogs/understanding.yaml policy.sure_confidence).
+    sure_confidence: float = 0.85
     max_utterance_ms: int = 8000
     # A turn also ends once it is longer than the longest phrase could take a slow speaker
     # (this per word, plus the slack): no phrase can be heard in it any more, and in a noisy
@@ -74,6 +78,8 @@ class TurnListener:
         self._held: list[bytes] = []  # silence not yet given to it
         self._early: Heard | None = None  # the result at the current pause, if recognized
         self._decoded_at = 0  # ms into the pause when `_early` was recognized
+        self._before: Heard | None = None  # an answer heard before they went on, if any
+        self._went_on_at = 0  # where in `_turn` they went on after it
         self._silent_ms = 0
         self._spoken_ms = 0
 
@@ -92,6 +98,8 @@ class TurnListener:
         self._spoken_ms += t.frame_ms
         if voiced:
             if self._early is not None:  # they went on: hear the whole turn again
+                if self._accepted(self._early):
+                    self._before, self._went_on_at = self._early, len(self._turn)
                 self._early = None
                 self._restart()
             self._give([*self._held, frame])
@@ -103,7 +111,7 @@ class TurnListener:
             if self._early is None and self._silent_ms >= t.settle_ms:
                 self._recognize_so_far()
             elif self._early is not None and self._silent_ms >= t.recheck_ms > self._decoded_at \
-                    and self._pause_after(self._early) > t.complete_pause_ms:
+                    and not self._accepted(self._early):
                 self._recognize_so_far()  # unsure early on: again, with the word's tail
         ended = self._silent_ms >= self._pause_after(self._early)
         if ended or self._spoken_ms >= self.max_turn_ms:
@@ -115,7 +123,7 @@ class TurnListener:
             self._restart()
         self._give(self._held)
         self._held.clear()
-        self._early = self._final()
+        self._early = self._answer()
         self._decoded_at = self._silent_ms
 
     def _restart(self) -> None:
@@ -130,14 +138,39 @@ class TurnListener:
         self._turn += frames
 
     def _pause_after(self, heard: Heard | None) -> int:
+        """How long a pause after `heard` ends the turn: quickly only after a complete
+        answer that nothing said next could turn around, heard surely."""
         t = self.timing
         if heard is None or heard.text == UNINTELLIGIBLE:
             return t.patience_ms
         text = normalize(heard.text)
-        unsure = heard.confidence is not None and heard.confidence < self.min_confidence
-        if text in self._open or unsure:
-            return t.hesitation_ms  # an unsure guess: a little time to go on, or to try again
-        return t.complete_pause_ms if text in self._complete else t.patience_ms
+        if not self._accepted(heard):
+            return t.patience_ms  # nothing complete, or only a guess: they may go on
+        if text in self._open:
+            return t.open_pause_ms  # "i don't": a slow speaker may be about to say "know"
+        sure = heard.confidence is None or heard.confidence >= t.sure_confidence
+        return t.complete_pause_ms if sure else t.hesitation_ms
+
+    def _accepted(self, heard: Heard) -> bool:
+        """A complete phrase heard at or above the floor (it would be taken as the answer)."""
+        return normalize(heard.text) in self._complete and (
+            heard.confidence is None or heard.confidence >= self.min_confidence)
+
+    def _answer(self) -> Heard:
+        """The whole turn recognized; but an answer said again after a pause ("no ... no")
+        is that answer, not a longer phrase the two together happen to sound like ("no
+        feeling"): what was said after the pause is also recognized on its own."""
+        whole = self._final()
+        before = self._before
+        if before is None:
+            return whole
+        self.recognizer.begin(self._vocabulary)
+        for chunk in self._turn[self._went_on_at:]:
+            self.recognizer.accept(chunk)
+        again = self._final()
+        if self._accepted(again) and normalize(again.text) == normalize(before.text):
+            return before
+        return whole
 
     def _final(self) -> Heard:
         final = self.recognizer.end()
@@ -146,9 +179,10 @@ class TurnListener:
 
     def finish(self) -> Heard:
         """End the turn now (time is up, or the pause said so) and give the final answer."""
-        heard = self._early or self._final()
+        heard = self._early or self._answer()
         self.speaking = False
         self._gate.reset()
         self._silent_ms = self._spoken_ms = 0
         self._turn, self._held, self._early, self._decoded_at = [], [], None, 0
+        self._before, self._went_on_at = None, 0
         return heard
