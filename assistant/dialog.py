@@ -186,10 +186,8 @@ class DialogMachine:
         if step.do == "keep":
             return step.trigger
         if step.do == "reask":
-            prompts, ask = self.d.phrases.prompts, self.d.words.policy.ask_if_new
-            lead = {"unsure": prompts.reask_unsure, "silence": prompts.reask_silence}.get(
-                step.trigger, prompts.reask_unclear)
-            model.reask(lead, ask.simpler, "question", out)
+            why = step.trigger if step.trigger in ("unsure", "silence") else "unclear"
+            model.reask(why, self.d.words.policy.ask_if_new.simpler, "question", out)
             return ""
         model.pending = None
         if step.exhausted:
@@ -266,6 +264,7 @@ class DialogMachine:
                           doubtful=unsure or model.asking.asked_again)
         if decision.action != "repeat":
             model.asking.asked_again = False
+            model.not_heard = model.not_heard + 1 if low else 0
         if low and decision.action != "repeat":
             # A doubtful "what?" is still taken as one: asking again never lowers the level
             # of care, and the repeat limit bounds it (then the question's unclear route).
@@ -281,6 +280,11 @@ class DialogMachine:
         if decision.action == "ignored":  # a beat keeps its deadline
             return self._run(now, lambda out: "", event)
         return self._run(now, lambda out: self._step(decision, out), event)
+
+    def offer_touch(self, page_open: bool) -> None:
+        """Whether answers can be touched on a screen now (the session asks the screen);
+        when answers cannot be heard, the assistant then says so and offers it."""
+        self.model.touch_offered = page_open
 
     def no_more_answers(self, now: float) -> Turn:
         """The input was closed: in the routine, it stops ("stop"); elsewhere, silence."""

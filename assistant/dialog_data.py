@@ -91,6 +91,10 @@ class Prompts(Strict):
     reask_unclear: Text
     reask_unsure: Text
     reask_silence: Text
+    reask_not_heard: Text
+    hearing_trouble: Text
+    hearing_trouble_help: Text
+    touch_offer: Text
     options: Text
     always_options: Text
     help_question: Text
@@ -113,6 +117,7 @@ class Listening(Strict):
     answer_seconds: float = Field(gt=0)
     reask_seconds: float = Field(gt=0)
     reasks: int = Field(ge=0, le=3)
+    trouble_after: int = Field(ge=1, le=5)
 
 
 class Options(Strict):

@@ -99,6 +99,8 @@ class DialogModel:
         self.until = 0.0
         self.timed = False
         self.asking = Asking()
+        self.not_heard = 0  # spoken answers in a row that the recognizer could not make out
+        self.touch_offered = False  # a page is open: answers can be touched on it
         self.pending: Pending | None = None
         self.origin_prompt: list[str] = []  # what was asked before the short question
         self.flagged: str | None = None  # the red flag that led to the guidance
@@ -172,12 +174,38 @@ class DialogModel:
         self.asking.simpler = [self.fill(question.simpler)]
         self.wait_for_answer(question.wait_seconds)
 
+    def reask_lead(self, why: str) -> str:
+        """What is said first when asking again: it says plainly when the answer was spoken
+        but could not be heard, rather than that it was not understood."""
+        prompts = self.d.phrases.prompts
+        if why == "unsure":
+            return prompts.reask_unsure
+        if why == "silence":
+            return prompts.reask_silence
+        if self.not_heard >= self.d.phrases.listening.trouble_after:
+            return prompts.hearing_trouble
+        return prompts.reask_not_heard if self.not_heard else prompts.reask_unclear
+
+    def hearing_help(self, why: str) -> list[str]:
+        """After asking again because an answer could not be heard: the screen's touch
+        answers when a page is open, else (once it keeps happening) what helps it hear."""
+        prompts = self.d.phrases.prompts
+        if why != "unclear" or not self.not_heard:
+            return []
+        if self.touch_offered:
+            return [prompts.touch_offer]
+        if self.not_heard >= self.d.phrases.listening.trouble_after:
+            return [prompts.hearing_trouble_help]
+        return []
+
     def may_reask(self, out: Turn) -> bool:
         return self.asking.attempts < self.d.phrases.listening.reasks
 
-    def reask(self, lead: str, simpler: str, options_kind: str, out: Turn) -> None:
+    def reask(self, why: str, simpler: str, options_kind: str, out: Turn) -> None:
+        """Asked again, simpler, after an answer that was `why` (unsure, silence, unclear)."""
         self.asking.attempts += 1
-        self.say(out, lead, simpler, self.options_for(options_kind))
+        self.say(out, self.reask_lead(why), simpler, self.options_for(options_kind),
+                 *self.hearing_help(why))
         self.asking.prompt = self.asking.simpler = [self.fill(simpler)]
         self.wait_for_answer(self.d.phrases.listening.reask_seconds)
 

@@ -306,8 +306,8 @@ class Grammar:
         as "i do not", "i'm not" may go on to "... sure"). After one, a pause may be a
         hesitation, so the listener waits longer."""
         starts: dict[str, list[list[str]]] = {}  # first word: the phrases beginning with it
-        for phrase in phrases:
-            words = phrase.split()
+        for said in phrases:
+            words = said.split()
             starts.setdefault(words[0], []).append(words)
         opened: set[str] = set()
         for short in phrases:

@@ -75,10 +75,9 @@ class RouteEffects:
                 return [], [model.remind_paused], [model.may_remind_paused]
             question = node.question if node else None
             simpler = question.simpler if question else self._simpler(source)
-            lead = {"unsure": prompts.reask_unsure, "silence": prompts.reask_silence}.get(
-                trigger, prompts.reask_unclear)
             kind = "question" if question else "check_in"
-            return [], [partial(model.reask, lead, simpler, kind)], [model.may_reask]
+            why = trigger if trigger in ("unsure", "silence") else "unclear"
+            return [], [partial(model.reask, why, simpler, kind)], [model.may_reask]
         if route.kind == "sign":
             sign = self.signs[trigger]
             reason = f"reported {trigger.replace('_', ' ')} during the routine"

@@ -49,6 +49,7 @@ class Session:
                 except EndOfInput:
                     return self._no_more_answers()
                 asked_at = self.clock.now()
+                self.machine.offer_touch(self.screen is not None and self.screen.watched())
                 turn = (self.machine.hear(heard, asked_at) if heard
                         else self.machine.time_up(asked_at))
             raise RuntimeError(f"the dialog did not end after {MAX_TURNS} turns")

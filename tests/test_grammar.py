@@ -223,6 +223,17 @@ def test_a_hesitation_after_an_open_phrase_is_waited_for() -> None:
     assert "i dont" in vocabulary.open_phrases and "i dont know" in vocabulary.phrases
 
 
+def test_a_phrase_whose_last_words_begin_another_meaning_is_open() -> None:
+    """ "I'm not ... sure" is often heard as "i do not" before the pause: "not" begins "not
+    sure", so the listener waits after it too; "no" may go on to "no feeling". A plain
+    "yes" or "nope" cannot be turned around, and ends the turn quickly."""
+    _, vocabulary = at("sudden_onset")
+    for phrase in ("i do not", "im not", "no", "i cant"):
+        assert phrase in vocabulary.open_phrases, phrase
+    for phrase in ("yes", "nope", "not sure", "i dont know"):
+        assert phrase in vocabulary.phrases and phrase not in vocabulary.open_phrases, phrase
+
+
 def test_another_emergency_number_is_heard() -> None:
     machine = DialogMachine(DIALOGS, "999")
     turn = machine.start(0.0)

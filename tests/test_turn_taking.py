@@ -16,8 +16,8 @@ FRAME_MS = TIMING.frame_ms
 SILENCE = b""
 # "i do" / "i do not" / "i do not know": each shorter one can still change its meaning.
 VOCABULARY = Vocabulary(("yes", "i do", "no", "i dont", "i do not", "i dont know",
-                         "i do not know", "not really"),
-                        open_phrases=("i do", "i dont", "i do not"))
+                         "i do not know", "not really", "no feeling"),
+                        open_phrases=("i do", "i dont", "i do not", "no"))
 
 
 class WordVad:
@@ -52,8 +52,12 @@ class WordRecognizer:
         text = normalize(" ".join(self.words))  # as the vocabulary spells it: "i dont"
         if "mumble" in self.words:
             return Hypothesis("no", 0.1, final=True)
-        if text == "nooo" and self.trailing_ms >= 200:  # a word whose fading end matters
-            return Hypothesis("no", 0.9, final=True)
+        if text == "yesss" and self.trailing_ms >= 200:  # a word whose fading end matters
+            return Hypothesis("yes", 0.9, final=True)
+        if text == "yeah":  # heard above the floor, but not surely
+            return Hypothesis("yes", 0.7, final=True)
+        if text == "no no":  # said twice, the two together sound like a longer phrase
+            return Hypothesis("no feeling", 0.97, final=True)
         return Hypothesis(text if text in self.phrases else "", 0.9, final=True)
 
 
@@ -79,10 +83,31 @@ def listen(frames: list[bytes], recognizer: WordRecognizer | None = None,
     return None, silent
 
 
-def test_a_plain_no_is_answered_after_a_short_pause() -> None:
+def test_a_plain_sure_yes_is_answered_after_a_short_pause() -> None:
+    heard, waited = listen(word("yes"))
+    assert heard is not None and heard.text == "yes"
+    assert TIMING.complete_pause_ms <= waited < TIMING.complete_pause_ms + FRAME_MS
+
+
+def test_an_answer_heard_less_surely_waits_a_little_longer() -> None:
+    heard, waited = listen(word("yeah"))
+    assert heard is not None and heard.text == "yes"
+    assert TIMING.hesitation_ms <= waited < TIMING.hesitation_ms + FRAME_MS
+
+
+def test_no_waits_for_a_slow_speaker_who_may_go_on_to_no_feeling() -> None:
     heard, waited = listen(word("no"))
     assert heard is not None and heard.text == "no"
-    assert TIMING.complete_pause_ms <= waited < TIMING.complete_pause_ms + FRAME_MS
+    assert TIMING.open_pause_ms <= waited < TIMING.open_pause_ms + FRAME_MS
+    heard, _ = listen([*word("no"), *pause(1200), *word("feeling")])
+    assert heard is not None and heard.text == "no feeling"
+
+
+def test_no_said_twice_after_a_pause_is_no() -> None:
+    """The two together are heard as "no feeling" (a complaint); what came after the pause,
+    heard on its own, is "no" again: a denial said twice, never the complaint."""
+    heard, _ = listen([*word("no"), *pause(900), *word("no")])
+    assert heard is not None and heard.text == "no"
 
 
 def test_a_pause_after_i_dont_waits_for_know() -> None:
@@ -93,7 +118,12 @@ def test_a_pause_after_i_dont_waits_for_know() -> None:
 def test_i_dont_alone_is_heard_after_a_longer_pause() -> None:
     heard, waited = listen([*word("i"), *word("don't")])
     assert heard is not None and heard.text == "i dont"
-    assert TIMING.hesitation_ms <= waited < TIMING.hesitation_ms + FRAME_MS
+    assert TIMING.open_pause_ms <= waited < TIMING.open_pause_ms + FRAME_MS
+
+
+def test_a_slow_speaker_pausing_after_i_dont_is_not_cut_off() -> None:
+    heard, _ = listen([*word("i"), *word("don't"), *pause(1200), *word("know")])
+    assert heard is not None and heard.text == "i dont know"
 
 
 def test_a_slow_speaker_is_not_cut_off_mid_phrase() -> None:
@@ -107,10 +137,10 @@ def test_speech_that_is_no_answer_waits_out_the_patience() -> None:
     assert TIMING.patience_ms <= waited < TIMING.patience_ms + FRAME_MS
 
 
-def test_an_unsure_recognition_gives_the_speaker_a_little_time_to_go_on() -> None:
+def test_an_unsure_recognition_gives_the_speaker_time_to_go_on() -> None:
     heard, waited = listen(word("mumble"))
     assert heard is not None and heard.confidence == 0.1
-    assert TIMING.hesitation_ms <= waited < TIMING.hesitation_ms + FRAME_MS
+    assert TIMING.patience_ms <= waited < TIMING.patience_ms + FRAME_MS
 
 
 def test_the_answer_is_recognized_during_the_pause_not_after_it() -> None:
@@ -121,8 +151,8 @@ def test_the_answer_is_recognized_during_the_pause_not_after_it() -> None:
 
 
 def test_a_word_unclear_without_its_fading_end_is_recognized_again_with_it() -> None:
-    heard, waited = listen(word("nooo"))
-    assert heard is not None and heard.text == "no"
+    heard, waited = listen(word("yesss"))
+    assert heard is not None and heard.text == "yes"
     assert TIMING.recheck_ms <= waited < TIMING.recheck_ms + TIMING.complete_pause_ms
 
 
