@@ -2,9 +2,11 @@
 
 Audio in, decision out, no devices: tests feed recorded audio. The recognizer
 only works while the voice-activity gate says someone speaks (idle listening
-costs almost nothing). A turn ends quickly once a complete expected phrase is
-followed by a short pause, and patiently otherwise, so a slow speaker's pause
-inside an answer does not cut them off.
+costs almost nothing). A turn ends quickly only once a complete expected phrase,
+heard surely, that nothing said next could turn around, is followed by a short
+pause; after anything else ("i don't", "no" that may go on to "no feeling", a
+guess, nothing complete) it waits patiently, so a slow speaker's pause inside an
+answer does not cut them off (bench/endpointing.py measures both).
 """
 
 from __future__ import annotations
@@ -49,11 +51,12 @@ class TurnListener:
     Speed without cutting anyone off: at the first short pause, what was said so
     far is recognized at once (while the pause goes on), so when the pause is
     long enough to end the turn the answer is already known. How long "long
-    enough" is depends on that answer: short after "no", longer after "i don't"
-    (which "know" would turn around), longest when nothing complete was heard.
-    An unsure early result is recognized again a little later, with the fading
-    end of the word. If the speaker goes on, the turn's audio is recognized
-    again as a whole.
+    enough" is depends on that answer: short after a sure "yes", a little
+    longer after an answer heard less surely, longest after "i don't" or "no"
+    (which "know" or "feeling" would turn around), after a guess below the
+    floor and when nothing complete was heard. A result below the floor is
+    recognized again a little later, with the fading end of the word. If the
+    speaker goes on, the turn's audio is recognized again as a whole.
     The silence of a pause is held back from the recognizer until speech
     resumes, so the early result and the final one see the same audio.
     """
