@@ -37,6 +37,10 @@ class Endpointing:
     # A complete answer ends the turn quickly only when heard at least this sure (the
     # dialog's own "sure" level, dialogs/understanding.yaml policy.sure_confidence).
     sure_confidence: float = 0.85
+    # A pause this long inside a turn is shortened to `kept_pause_ms` when the turn as said
+    # is not heard surely: a slow "I don't ... know" is recognized as if said at one go.
+    squeeze_from_ms: int = 300
+    kept_pause_ms: int = 180
     max_utterance_ms: int = 8000
     # A turn also ends once it is longer than the longest phrase could take a slow speaker
     # (this per word, plus the slack): no phrase can be heard in it any more, and in a noisy
@@ -83,6 +87,7 @@ class TurnListener:
         self._decoded_at = 0  # ms into the pause when `_early` was recognized
         self._before: Heard | None = None  # an answer heard before they went on, if any
         self._went_on_at = 0  # where in `_turn` they went on after it
+        self._pauses: list[tuple[int, int]] = []  # long pauses inside the turn, in `_turn`
         self._silent_ms = 0
         self._spoken_ms = 0
 
@@ -107,6 +112,9 @@ class TurnListener:
                 self._restart()
             self._give([*self._held, frame])
             self._held.clear()
+            if self._silent_ms >= t.squeeze_from_ms:
+                resumed = len(self._turn) - 1
+                self._pauses.append((resumed - self._silent_ms // t.frame_ms, resumed))
             self._silent_ms = 0
         else:
             self._held.append(frame)
@@ -162,18 +170,39 @@ class TurnListener:
     def _answer(self) -> Heard:
         """The whole turn recognized; but an answer said again after a pause ("no ... no")
         is that answer, not a longer phrase the two together happen to sound like ("no
-        feeling"): what was said after the pause is also recognized on its own."""
+        feeling"): what was said after the pause is also recognized on its own. And a
+        phrase with a long pause inside that is not heard surely is heard again with the
+        pause shortened."""
         whole = self._final()
         before = self._before
-        if before is None:
+        if before is not None:
+            again = self._recognize(self._turn[self._went_on_at:])
+            if self._accepted(again) and normalize(again.text) == normalize(before.text):
+                return before
+        if self._accepted(whole) or not self._pauses:
             return whole
+        squeezed = self._recognize(self._squeezed())
+        # Only a phrase a pause can be inside, heard surely: a stranger's word said twice
+        # ("bird ... bird") squeezed together let as many as 0.7 of them in as answers.
+        spans_the_pause = len(normalize(squeezed.text).split()) >= 2
+        sure = squeezed.confidence is None or squeezed.confidence >= self.timing.sure_confidence
+        return squeezed if spans_the_pause and sure and self._accepted(squeezed) else whole
+
+    def _recognize(self, frames: list[bytes]) -> Heard:
         self.recognizer.begin(self._vocabulary)
-        for chunk in self._turn[self._went_on_at:]:
+        for chunk in frames:
             self.recognizer.accept(chunk)
-        again = self._final()
-        if self._accepted(again) and normalize(again.text) == normalize(before.text):
-            return before
-        return whole
+        return self._final()
+
+    def _squeezed(self) -> list[bytes]:
+        """The turn with each long pause inside it shortened (its two ends kept): a slow
+        speaker's answer as if said at one go, which the recognizer's models know."""
+        side = max(1, self.timing.kept_pause_ms // self.timing.frame_ms // 2)
+        frames, at = [], 0
+        for start, end in self._pauses:
+            frames += self._turn[at:start + side]
+            at = max(start + side, end - side)
+        return frames + self._turn[at:]
 
     def _final(self) -> Heard:
         final = self.recognizer.end()
@@ -187,5 +216,5 @@ class TurnListener:
         self._gate.reset()
         self._silent_ms = self._spoken_ms = 0
         self._turn, self._held, self._early, self._decoded_at = [], [], None, 0
-        self._before, self._went_on_at = None, 0
+        self._before, self._went_on_at, self._pauses = None, 0, []
         return heard
