@@ -1,4 +1,6 @@
-"""Command line: text mode, voice mode, the flow diagram, and device listing."""
+"""Command line: text mode, voice mode, the flow diagram, and device listing; the options
+may be set in a configuration file (assistant.config); `run.py report` and `run.py history`
+are the caregiver's commands over the records (assistant.records_cli)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from assistant.cli_options import session_options
 from assistant.clock import make_clock
+from assistant.config import ConfigError, data_home, load_settings
 from assistant.dialog import DialogMachine
 from assistant.dialog_data import DEFAULT_DIALOG_DIR, DialogError, Dialogs, load_dialogs
 from assistant.session import Session
@@ -17,6 +20,7 @@ from assistant.text_voice import TextVoice
 from assistant.transcript import Transcript
 
 if TYPE_CHECKING:
+    from assistant.history import History
     from assistant.screen.server import ScreenServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +44,14 @@ def port(value: str) -> int:
     if not 0 <= number <= 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535; 0: any free one)")
     return number
+
+
+def first_name(value: str) -> str:
+    name = " ".join(value.split())
+    if not re.fullmatch(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", name) or len(name) > 30:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a first name (letters, up to 30, such as Margaret)")
+    return name
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
     screen.add_argument("--screen-port", type=port, default=8765, metavar="PORT")
     voice.add_argument("--reply-pause", type=float, default=None, metavar="SECONDS",
                        help="pause before replying (pacing for older listeners)")
+    home = parser.add_argument_group("household (also in the configuration file)")
+    home.add_argument("--config", metavar="PATH",
+                      help="configuration file (default: $XDG_CONFIG_HOME/leg-assistant/"
+                      "config.toml when it exists)")
+    home.add_argument("--print-config", action="store_true",
+                      help="show every setting in force and where it came from, and exit")
+    home.add_argument("--name", type=first_name, metavar="FIRST_NAME",
+                      help="the person's first name, said in a few prompts")
+    home.add_argument("--data-dir", metavar="DIR", default=str(data_home()),
+                      help="where preferences and the history of sessions are kept")
+    home.add_argument("--keep-records", action=argparse.BooleanOptionalAction, default=True,
+                      help="keep the history of sessions and remembered preferences "
+                      "(--no-keep-records: nothing is written to the data folder)")
     return parser
 
 
@@ -108,18 +133,43 @@ def start_screen(args: argparse.Namespace) -> ScreenServer | None:
     return screen
 
 
+def open_records(args: argparse.Namespace) -> History | None:
+    """The history and remembered preferences in --data-dir; None with --no-keep-records,
+    or when the file cannot be used (said, and the session goes on without it)."""
+    if not args.keep_records:
+        return None
+    from assistant.history import History, HistoryError
+
+    try:
+        return History.open(args.data_dir)
+    except (HistoryError, OSError) as exc:
+        print(f"{exc} The session goes on without keeping a history.", file=sys.stderr,
+              flush=True)
+        return None
+
+
+def remember_preferences(args: argparse.Namespace) -> bool:
+    """Whether "slower", "louder"... carry over to the next session: the one switch for it
+    (a shared device must not, since the next person is someone else)."""
+    return bool(args.keep_records)
+
+
 def run_text(args: argparse.Namespace, dialogs: Dialogs) -> int:
     clock = make_clock(args.time_scale)
     screen = start_screen(args)
     transcript = Transcript.to_file(args.transcript, clock)
+    records = open_records(args)
     try:
-        machine = DialogMachine(dialogs, args.emergency_number)
+        machine = DialogMachine(dialogs, args.emergency_number, name=args.name)
         voice = TextVoice(clock, touches=screen.touches if screen else None)
-        Session(machine, voice, clock, transcript, session_options(args), screen).run()
+        Session(machine, voice, clock, transcript, session_options(args), screen, log=records,
+                preferences=records if remember_preferences(args) else None).run()
     except KeyboardInterrupt:
         print(flush=True)  # the session said its safety-net line and wrote it down
     finally:
         transcript.close()
+        if records is not None:
+            records.close()
         if screen is not None:
             screen.finished()
             screen.stop()
@@ -127,7 +177,20 @@ def run_text(args: argparse.Namespace, dialogs: Dialogs) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] in (["report"], ["history"]):
+        from assistant.records_cli import run_records
+
+        return run_records(argv)
+    try:
+        parser, settings = load_settings(build_parser, argv)
+    except ConfigError as exc:
+        print(f"The assistant cannot start: {exc}", file=sys.stderr, flush=True)
+        return 2
+    args = settings.args
+    if args.print_config:
+        print(settings.describe(parser))
+        return 0
     if args.list_devices:
         from assistant.audio import list_devices
 

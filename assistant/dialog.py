@@ -67,11 +67,12 @@ class DialogMachine:
     def __init__(self, dialogs: Dialogs, emergency_number: str = "911",
                  min_confidence: float = 0.0,
                  machine_class: type[HierarchicalMachine] = DialogStateMachine,
-                 **machine_kwargs: Any) -> None:
+                 name: str | None = None, **machine_kwargs: Any) -> None:
+        """`name`: the person's first name, said in the few prompts written with {to_name}."""
         self.d = dialogs
         self.flow: Flow = dialogs.graph
         self.min_confidence = min_confidence
-        self.model = DialogModel(dialogs, emergency_number)
+        self.model = DialogModel(dialogs, emergency_number, name)
         self.lexicon, self.grammar = lexicon_and_grammar(dialogs.words, emergency_number)
         self.symptoms = self.lexicon.symptoms
         self.signs = {name: sign for name, sign in dialogs.routine.stop_signs.items()}
@@ -297,6 +298,10 @@ class DialogMachine:
             return self._run(now, lambda out: self._resolve_pending(Decision("silence"), out),
                              event)
         return self._run(now, lambda out: "silence", event)
+
+    def carry_over(self, remembered: VoiceChange) -> None:
+        """Start at the pace remembered from earlier sessions ("slower" said last time)."""
+        self.model.routine.carry_over(remembered.rate_steps, self.d.routine.pace)
 
     @property
     def state(self) -> str:

@@ -1,5 +1,7 @@
 """One conversation: the pure dialog machine wired to a voice, a clock, a transcript and,
-with `--screen`, the screen (each moment shown, each line captioned as it starts).
+with `--screen`, the screen (each moment shown, each line captioned as it starts); at
+home, the history (each event kept as it comes) and the preferences remembered from
+earlier sessions ("slower" is in force from the first word of the next one).
 
 This is the only loop. It also keeps the promise that a failure inside the
 core never leaves a person in silence: the fallback message is spoken and
@@ -14,9 +16,25 @@ from datetime import datetime
 from typing import Any
 
 from assistant.dialog import DialogMachine, Turn
-from assistant.ports import Clock, EndOfInput, Heard, Screen, Voice
+from assistant.ports import (
+    Clock,
+    EndOfInput,
+    Heard,
+    PreferenceStore,
+    Screen,
+    SessionLog,
+    Voice,
+)
 from assistant.screen.view import view_of
-from assistant.transcript import Error, Listen, Say, SessionEnd, SessionStart, Transcript
+from assistant.transcript import (
+    Error,
+    Event,
+    Listen,
+    Say,
+    SessionEnd,
+    SessionStart,
+    Transcript,
+)
 
 MAX_TURNS = 5000  # far beyond any real session; a guard against a loop in the data
 
@@ -24,7 +42,10 @@ MAX_TURNS = 5000  # far beyond any real session; a guard against a loop in the d
 class Session:
     def __init__(self, machine: DialogMachine, voice: Voice, clock: Clock,
                  transcript: Transcript, options: Mapping[str, Any] | None = None,
-                 screen: Screen | None = None) -> None:
+                 screen: Screen | None = None, log: SessionLog | None = None,
+                 preferences: PreferenceStore | None = None) -> None:
+        """`log`: the history, if kept; `preferences`: None when nothing is remembered
+        (no records kept, or a shared device), else where "slower"... carry over."""
         self.machine = machine
         self.screen = screen
         self.voice = voice
@@ -32,11 +53,19 @@ class Session:
         self.transcript = transcript
         self.options = dict(options or {})
         self.id = uuid.uuid4().hex[:12]
+        self.log = log
+        self.preferences = preferences
 
     def run(self) -> str | None:
         """Hold the whole conversation; return the disposition reached (or None)."""
         started = datetime.now().astimezone().isoformat(timespec="seconds")
-        self.transcript.write(SessionStart(self.id, started, self.options))
+        kept = self.preferences.load() if self.preferences is not None else None
+        if kept is not None and (kept.rate_steps or kept.volume_steps):
+            self.options["remembered"] = {"rate_steps": kept.rate_steps,
+                                          "volume_steps": kept.volume_steps}
+            self.voice.change_voice(kept)
+            self.machine.carry_over(kept)
+        self._write(SessionStart(self.id, started, self.options))
         try:
             asked_at = self.clock.now()
             turn = self.machine.start(asked_at)
@@ -60,7 +89,7 @@ class Session:
             return self._ended("failure")
 
     def _ended(self, reason: str) -> str | None:
-        self.transcript.write(SessionEnd(reason, self.machine.disposition))
+        self._write(SessionEnd(reason, self.machine.disposition))
         return self.machine.disposition
 
     def _no_more_answers(self) -> str | None:
@@ -86,18 +115,26 @@ class Session:
             print(model.fill(line), flush=True)
         self._ended("interrupted")
 
+    def _write(self, event: Event) -> None:
+        """On record: in the transcript and, at home, in the history."""
+        self.transcript.write(event)
+        if self.log is not None:
+            self.log.record(event)
+
     def _say(self, text: str) -> None:
         if self.screen is not None:
             self.screen.caption(text, question=False)
         spoken = self.voice.say(text)
-        self.transcript.write(Say(text, self.transcript.since_start(spoken.started),
+        self._write(Say(text, self.transcript.since_start(spoken.started),
                                   self.transcript.since_start(spoken.ended)))
 
     def _deliver(self, turn: Turn, interruptible: bool = True) -> Heard | None:
         for event in turn.events:
-            self.transcript.write(event)
+            self._write(event)
         for change in turn.voice_changes:
             self.voice.change_voice(change)
+            if self.preferences is not None:
+                self.preferences.remember(change)
         interrupt = turn.listening.vocabulary if turn.listening and interruptible else None
         if self.screen is not None:
             self.screen.show(view_of(self.machine))
@@ -107,7 +144,7 @@ class Session:
                 self.screen.caption(text, question=text == question)
             spoken = self.voice.say(text, interrupt)
             heard = spoken.interrupted_by
-            self.transcript.write(Say(
+            self._write(Say(
                 text, self.transcript.since_start(spoken.started),
                 self.transcript.since_start(spoken.ended), heard.text if heard else None,
             ))
@@ -133,7 +170,7 @@ class Session:
         elif not self.voice.hears_during_waits:
             self.clock.sleep_until(until)
             return None
-        self.transcript.write(Listen(list(listening.intents), self.transcript.since_start(until)))
+        self._write(Listen(list(listening.intents), self.transcript.since_start(until)))
         heard = self.voice.listen(listening.vocabulary,
                                   self.clock.real_seconds(until - self.clock.now()))
         if heard is None:
@@ -141,12 +178,12 @@ class Session:
         return heard
 
     def _fail(self, exc: Exception) -> None:
-        self.transcript.write(Error(f"{type(exc).__name__}: {exc}"))
+        self._write(Error(f"{type(exc).__name__}: {exc}"))
         fallback = self.machine.model.fill(self.machine.d.phrases.prompts.error_fallback.text)
         try:
             self._say(fallback)
         except Exception as voice_exc:  # noqa: BLE001
-            self.transcript.write(Error(f"could not speak the fallback: {voice_exc}"))
+            self._write(Error(f"could not speak the fallback: {voice_exc}"))
             print(fallback, flush=True)
 
 

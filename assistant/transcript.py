@@ -93,6 +93,16 @@ class Exercise(Event):
 
 
 @dataclass(frozen=True)
+class RoutineProgress(Event):
+    """The routine as a whole: the exercises planned, then each one done or skipped."""
+
+    type: ClassVar[str] = "routine"
+    kind: str  # planned | done | skipped
+    exercise: str | None = None
+    exercises: list[str] = field(default_factory=list)  # planned: all of them, in order
+
+
+@dataclass(frozen=True)
 class Error(Event):
     type: ClassVar[str] = "error"
     message: str

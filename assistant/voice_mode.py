@@ -286,9 +286,11 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
         return 3
     clock = make_clock(args.time_scale) if args.time_scale != 1 else RealClock()
     reply_pause = DEFAULT_REPLY_PAUSE_S if args.reply_pause is None else args.reply_pause
-    from assistant.cli import start_screen
+    from assistant.cli import open_records, remember_preferences, start_screen
 
     screen = start_screen(args)
+    records = open_records(args)
+    preferences = records if remember_preferences(args) else None
     voice = AudioVoice(mic, speaker, synthesizer, recognizer, Vad(), clock, report,
                        reply_pause=reply_pause, min_confidence=recognizer.min_confidence,
                        touches=screen.touches if screen else None, screen=screen)
@@ -306,8 +308,9 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
             transcript = Transcript.to_file(args.transcript, clock)
             holder[:] = [transcript]
             machine = DialogMachine(dialogs, args.emergency_number,
-                                    min_confidence=recognizer.min_confidence)
-            Session(machine, voice, clock, transcript, session_options(args), screen).run()
+                                    min_confidence=recognizer.min_confidence, name=args.name)
+            Session(machine, voice, clock, transcript, session_options(args), screen,
+                    log=records, preferences=preferences).run()
             transcript.close()
             holder.clear()
             if args.once:
@@ -316,6 +319,8 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
         return 0
     finally:
         mic.close()
+        if records is not None:
+            records.close()
         if screen is not None:
             screen.finished()
             screen.stop()
@@ -323,7 +328,7 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
 
 def _prompts(dialogs: Dialogs, args: argparse.Namespace) -> list[str]:
     """The fixed prompts, synthesized ahead so the first replies start at once."""
-    machine = DialogMachine(dialogs, args.emergency_number)
+    machine = DialogMachine(dialogs, args.emergency_number, name=args.name)
     first = machine.start(0.0).says
     fill = machine.model.fill
     texts = [*first, *(fill(q.ask) for q in dialogs.question_nodes().values())]
