@@ -44,10 +44,6 @@ from assistant.transcript import HeardEvent, StateEvent
 __all__ = ["DialogMachine", "DottedState", "Listening", "Turn", "question_state"]
 
 ANSWERS = ("yes", "no", "unsure")
-VOICE_CHANGES = {
-    "slower": VoiceChange(rate_steps=-1), "faster": VoiceChange(rate_steps=1),
-    "louder": VoiceChange(volume_steps=1), "softer": VoiceChange(volume_steps=-1),
-}
 SAFETY_ACTIONS = ("emergency", "red_flag", "stop_sign", "help", "stop", "pause")
 
 

@@ -100,6 +100,8 @@ class Prompts(Strict):
     faster: Text
     louder: Text
     softer: Text
+    normal_speed: Text
+    normal_volume: Text
     because_yes: Text
     because_unclear: Text
     because_no_answer: Text

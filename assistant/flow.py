@@ -26,7 +26,8 @@ RUNNING, PAUSED, CHECK_IN, WHICH, UNWELL = (
 )
 ROUTINE_STATES = (RUNNING, PAUSED, CHECK_IN, WHICH, UNWELL)
 # Commands that keep the moment (said again, slower, louder...): internal everywhere.
-KEEPING = ("repeat", "what_can_i_say", "slower", "faster", "louder", "softer")
+KEEPING = ("repeat", "what_can_i_say", "slower", "faster", "louder", "softer", "normal_speed",
+           "normal_volume")
 ANSWER_TRIGGERS = ("yes", "no", "unsure", "unclear", "silence")
 
 

@@ -20,6 +20,7 @@ Callbacks = list[str | Callback]
 VOICE_CHANGES = {
     "slower": VoiceChange(rate_steps=-1), "faster": VoiceChange(rate_steps=1),
     "louder": VoiceChange(volume_steps=1), "softer": VoiceChange(volume_steps=-1),
+    "normal_speed": VoiceChange(reset_rate=True), "normal_volume": VoiceChange(reset_volume=True),
 }
 
 

@@ -16,6 +16,7 @@ from conftest import Conversation
 from assistant.dialog import DialogMachine
 from assistant.dialog_data import Dialogs, Question
 from assistant.dialog_model import CHECK_IN, PAUSED, RUNNING, UNWELL
+from assistant.route_effects import VOICE_CHANGES  # slower, louder, normal speed...
 from assistant.transcript import HeardEvent, Outcome
 
 ROUTINE_PATH = {"offer_routine": "yes", "can_stand": "yes", "ready": "yes"}
@@ -117,7 +118,7 @@ def effect_of(conv: Conversation, dialogs: Dialogs, before: str, said: list[str]
             return Effect("remind", text)  # it cannot call: "Please call 911 now"
         if heard.understood == "repeat":
             return Effect("repeat", text)
-        if heard.understood in ("slower", "faster", "louder", "softer"):
+        if heard.understood in VOICE_CHANGES:
             return Effect("voice", text)
         if heard.understood == "what_can_i_say":
             return Effect("options", text)
@@ -130,7 +131,7 @@ def effect_of(conv: Conversation, dialogs: Dialogs, before: str, said: list[str]
                        "confirm_no": "confirm"}[kind], text)
     if heard.understood in ("repeat",):
         return Effect("repeat", text)
-    if heard.understood in ("slower", "faster", "louder", "softer"):
+    if heard.understood in VOICE_CHANGES:
         return Effect("voice", text)
     if heard.understood in ("what_can_i_say",):
         return Effect("options", text)
