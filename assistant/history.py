@@ -74,7 +74,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = ("sessions", "exercises", "routine_events", "outcomes", "red_flags", "preferences")
-ROUTINE_STATES = ("routine.",)
 STOPPING = ("stop", "stop_sign", "red_flag", "emergency")
 
 
@@ -178,6 +177,10 @@ class History:
             self._state(event.name)
         elif isinstance(event, HeardEvent):
             self.heard = event
+            routine = self.routine
+            if (event.understood in STOPPING and self.state.startswith("routine.")
+                    and routine is not None and routine.open):
+                self._stop(self._why())  # the words that stopped it, before what follows
             if event.understood == "red_flag":
                 self._insert("red_flags", symptom=_flagged(event), said=event.text)
         elif isinstance(event, Outcome):
