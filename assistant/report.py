@@ -95,8 +95,10 @@ def read_report(db: sqlite3.Connection, weeks: int, today: date | None = None) -
         "FROM sessions s WHERE s.started >= ? ORDER BY s.started", (since,)).fetchall()
     data.sessions = [SessionRow(r[0], _when(r[1]), *r[2:]) for r in rows]
     data.outcomes = [Happening(_when(at), level, reason or "", said or "") for at, level, reason,
-                     said in db.execute("SELECT at, disposition, reason, said FROM outcomes "
-                                        "WHERE at >= ? ORDER BY at", (since,))]
+                     said in db.execute(  # outcomes only rise in a session: its last one
+                         "SELECT at, disposition, reason, said FROM outcomes o WHERE at >= ? AND "
+                         "rowid = (SELECT max(rowid) FROM outcomes WHERE session_id = o.session_id)"
+                         " ORDER BY at", (since,))]
     data.stops = [Happening(_when(at), "stop", exercise or "before the first exercise",
                             why or "") for at, exercise, why in db.execute(
         "SELECT at, exercise, why FROM routine_events WHERE kind = 'stop' AND at >= ? "
@@ -250,7 +252,7 @@ def render_report(data: ReportData, name: str | None = None) -> str:
                                for f in data.red_flags]) + "</section>")
     parts.append("<section><h2>Every symptom check</h2>"
                  + (_table(["Date", "Outcome", "Reason"],
-                           [[_day(o.at), LEVEL_WORDS.get(o.kind, o.kind), o.what or o.why]
+                           [[_day(o.at), LEVEL_WORDS.get(o.kind, o.kind), o.what or "-"]
                             for o in data.outcomes])
                     if data.outcomes else "<p>No symptom check was finished.</p>")
                  + "</section>")
