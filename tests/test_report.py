@@ -64,7 +64,7 @@ def test_exercises_completed_against_planned(data: ReportData, page: str) -> Non
     text = " ".join(text_of(page).split())
     assert "70 of 84 planned exercises completed" in text
     assert "Wed 21 Oct 2026, 10:30 6 of 7 1 1" in text  # the session with a pause and a skip
-    assert sum(s.planned > 0 for s in data.sessions) == 12  # not the declined one, nor the urgent one
+    assert sum(s.planned > 0 for s in data.sessions) == 12  # not the declined, nor the urgent
 
 
 def test_every_symptom_check_outcome_with_its_reason(page: str) -> None:
