@@ -19,6 +19,14 @@ def test_the_interpretation_benchmark_prints_its_figures() -> None:
     assert "DialogMachine.hear() end to end" in run.stdout
 
 
+def test_the_history_benchmark_prints_the_cost_per_event() -> None:
+    run = subprocess.run([sys.executable, "-m", "bench.history", "--runs", "1"], cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "synchronous=FULL (shipped)" in run.stdout and "ms per event" in run.stdout
+    assert "The report over eight weeks" in run.stdout
+
+
 def test_the_hearing_benchmark_prints_its_figures_on_the_tests_own_clips() -> None:
     run = subprocess.run([sys.executable, "-m", "bench.hearing", "--clips",
                           str(REPO / "tests" / "clips" / "speech_commands"), "--per-label", "3",
