@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -130,6 +132,22 @@ def path_to(dialogs: Dialogs, target: str) -> dict[str, str]:
                 paths[there] = paths[here] | {here.rsplit(".", 1)[-1]: answer}
                 queue.append(there)
     raise AssertionError(f"no yes/no path leads to {target}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tests' own configuration and data folders (XDG), for every run.py they start: a
+    developer's own configuration file is never read, and their history never written."""
+    home = tmp_path_factory.mktemp("xdg")
+    saved = {key: os.environ.get(key) for key in ("XDG_CONFIG_HOME", "XDG_DATA_HOME")}
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")
+    os.environ["XDG_DATA_HOME"] = str(home / "share")
+    yield home
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

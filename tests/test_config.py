@@ -156,3 +156,12 @@ def test_the_assistant_does_not_start_on_a_bad_file(
     assert run(["--config", str(path), "--text"]) == 2
     err = capsys.readouterr().err
     assert "The assistant cannot start" in err and "'volume' must be a number" in err
+
+
+def test_the_readme_example_is_a_good_file(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    _, settings = load_settings(build_parser, ["--config", str(write(tmp_path, example))])
+    assert settings.args.emergency_number == "112" and settings.args.name == "Margaret"
+    from_file = [v for v in settings.sources.values() if v.startswith("config file")]
+    assert len(from_file) == example.count(" = ")
