@@ -190,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     args = settings.args
     if args.print_config:
         print(settings.describe(parser))
+        if remember_preferences(args):
+            from assistant.history import describe_remembered
+
+            print(describe_remembered(args.data_dir))
         return 0
     if args.list_devices:
         from assistant.audio import list_devices

@@ -91,6 +91,9 @@ class Key:
         except (argparse.ArgumentTypeError, ValueError, TypeError) as exc:
             raise ConfigError(f"{origin}: '{self.name}' = {_shown(value)} is impossible: "
                               f"{exc}.") from exc
+        if isinstance(held, str) and held.startswith("~") and self.action.metavar in (
+                "PATH", "DIR"):
+            held = str(Path(held).expanduser())  # "~/records" as the shell would read it
         choices = self.action.choices
         if choices is not None and held not in choices:
             listed = ", ".join(repr(c) for c in choices)

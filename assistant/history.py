@@ -283,6 +283,31 @@ class History:
         return kept
 
 
+def describe_remembered(data_dir: str | Path) -> str:
+    """What the next session starts with ("slower" said before), for --print-config."""
+    path = history_path(data_dir)
+    if not path.exists():
+        return f"Remembered: nothing yet ({path} does not exist)."
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        kept = dict(db.execute("SELECT name, value FROM preferences").fetchall())
+    except sqlite3.Error:
+        kept = {}
+    finally:
+        db.close()
+    rate, volume = int(kept.get("rate_steps", 0)), int(kept.get("volume_steps", 0))
+
+    def steps(count: int, more: str, less: str) -> str:
+        if not count:
+            return "as configured"
+        word = more if count > 0 else less
+        return f"{abs(count)} step{'s' if abs(count) > 1 else ''} {word}"
+
+    return (f"Remembered in {path}: speed {steps(rate, 'faster', 'slower')}, "
+            f"volume {steps(volume, 'louder', 'softer')} (\"normal speed\" and "
+            "\"normal volume\" go back).")
+
+
 def _flagged(heard: HeardEvent) -> str | None:
     """The symptom a red flag was about, as the interpretation named it."""
     mentions = heard.meaning.get("symptoms") or []

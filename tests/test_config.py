@@ -147,6 +147,25 @@ def test_print_config_shows_each_setting_and_where_it_came_from(
     assert "140" in lines["rate"] and "command line" in lines["rate"]
     assert '"hello helper"' in lines["wake-phrase"] and "default" in lines["wake-phrase"]
     assert "data-dir" in lines and "keep-records" in lines and "name" in lines
+    assert "Remembered: nothing yet" in out
+
+
+def test_print_config_says_what_is_remembered(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.history import History
+    from assistant.ports import VoiceChange
+
+    kept = History.open(tmp_path / "records")
+    kept.remember(VoiceChange(rate_steps=-1))
+    kept.remember(VoiceChange(rate_steps=-1))
+    kept.close()
+    path = write(tmp_path, 'data-dir = "~/records"\n')
+    assert main(["--config", str(path), "--data-dir", str(tmp_path / "records"),
+                 "--print-config"]) == 0
+    out = capsys.readouterr().out
+    assert "speed 2 steps slower, volume as configured" in out
+    _, settings = load_settings(build_parser, ["--config", str(path)])
+    assert settings.args.data_dir == str(Path.home() / "records")  # ~ as the shell reads it
 
 
 def test_the_assistant_does_not_start_on_a_bad_file(
