@@ -55,6 +55,21 @@ class Happening:
     why: str
 
 
+@dataclass(frozen=True)
+class ExerciseRow:
+    """One exercise over the period: how often planned, completed, skipped, and the
+    repetitions and holds counted against planned in the sets it was done in."""
+
+    name: str
+    planned: int
+    completed: int
+    skipped: int
+    reps_done: int
+    reps_planned: int
+    holds_done: int
+    holds_planned: int
+
+
 @dataclass
 class ReportData:
     weeks: list[date]  # the Monday of each week shown, oldest first
@@ -63,6 +78,7 @@ class ReportData:
     outcomes: list[Happening] = field(default_factory=list)
     stops: list[Happening] = field(default_factory=list)
     red_flags: list[Happening] = field(default_factory=list)
+    exercises: list[ExerciseRow] = field(default_factory=list)
 
     def per_week(self) -> list[int]:
         counts = Counter(_monday(s.started.date()) for s in self.sessions)
@@ -107,6 +123,20 @@ def read_report(db: sqlite3.Connection, weeks: int, today: date | None = None) -
                       for at, symptom, said in db.execute(
                           "SELECT at, symptom, said FROM red_flags WHERE at >= ? ORDER BY at",
                           (since,))]
+    data.exercises = [ExerciseRow(*row) for row in db.execute(
+        "SELECT r.exercise, sum(r.kind = 'planned'), sum(r.kind = 'done'), "
+        "sum(r.kind = 'skipped'), "
+        "coalesce((SELECT sum(reps_done) FROM exercises e JOIN sessions s ON s.id = e.session_id"
+        " WHERE e.name = r.exercise AND s.started >= ?), 0), "
+        "coalesce((SELECT sum(reps_planned) FROM exercises e JOIN sessions s ON "
+        "s.id = e.session_id WHERE e.name = r.exercise AND s.started >= ?), 0), "
+        "coalesce((SELECT sum(holds_done) FROM exercises e JOIN sessions s ON "
+        "s.id = e.session_id WHERE e.name = r.exercise AND s.started >= ?), 0), "
+        "coalesce((SELECT sum(holds_planned) FROM exercises e JOIN sessions s ON "
+        "s.id = e.session_id WHERE e.name = r.exercise AND s.started >= ?), 0) "
+        "FROM routine_events r JOIN sessions s ON s.id = r.session_id "
+        "WHERE s.started >= ? AND r.exercise IS NOT NULL AND r.kind IN ('planned', 'done', "
+        "'skipped') GROUP BY r.exercise ORDER BY min(r.rowid)", (since,) * 5)]
     return data
 
 
@@ -241,6 +271,15 @@ def render_report(data: ReportData, name: str | None = None) -> str:
                     "<p>No routine was started in this period.</p>")
                  + (_table(["Session", "Completed", "Skipped", "Pauses"], routine_rows)
                     if routine_rows else "") + "</section>")
+    if data.exercises:
+        parts.append("<section><h2>Each exercise</h2><p>How often it was planned, completed "
+                     "and skipped; repetitions and holds counted against planned in the sets "
+                     "that were started.</p>"
+                     + _table(["Exercise", "Completed", "Skipped", "Repetitions", "Holds"],
+                              [[e.name, f"{e.completed} of {e.planned}", str(e.skipped),
+                                f"{e.reps_done} of {e.reps_planned}",
+                                f"{e.holds_done} of {e.holds_planned}" if e.holds_planned
+                                else "-"] for e in data.exercises]) + "</section>")
     parts.append("<section><h2>What stopped a routine, and when</h2>"
                  + (_table(["Date", "During", "Why"],
                            [[_day(s.at), s.what, _stop_why(s.why)] for s in data.stops])
@@ -258,7 +297,7 @@ def render_report(data: ReportData, name: str | None = None) -> str:
                  + "</section>")
     generated = datetime.now().astimezone().strftime("%d %B %Y, %H:%M")
     parts.append(f"<footer>Made {html.escape(generated)} from the assistant's history on this "
-                 "device. Reps and holds are in `run.py history --export csv`.</footer>")
+                 "device. Every record is in `run.py history --export csv DIR`.</footer>")
     return PAGE.format(title=html.escape(title), body="\n".join(parts))
 
 

@@ -102,3 +102,16 @@ def test_an_empty_history_still_reports(tmp_path: Path) -> None:
     assert "0 sessions in 4 weeks" in text and "None in this period." in text
     assert "No routine was started in this period." in text
     history.close()
+
+
+def test_each_exercise_with_its_repetitions_and_holds(data: ReportData, page: str) -> None:
+    rows = {e.name: e for e in data.exercises}
+    extension = rows["Seated leg extension"]
+    assert (extension.planned, extension.completed, extension.skipped) == (12, 9, 2)
+    assert extension.holds_planned == extension.reps_planned  # a hold on every repetition
+    assert 0 < extension.reps_done < extension.reps_planned  # the stopped session's few reps
+    circles = rows["Ankle circles"]
+    assert (circles.planned, circles.completed, circles.holds_planned) == (12, 11, 0)
+    text = " ".join(text_of(page).split())
+    assert f"Seated leg extension 9 of 12 2 {extension.reps_done} of {extension.reps_planned}" \
+        in text
