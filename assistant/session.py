@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from assistant.ports import (
     Screen,
     SessionLog,
     Voice,
+    VoiceChange,
 )
 from assistant.screen.view import view_of
 from assistant.transcript import (
@@ -59,11 +61,13 @@ class Session:
     def run(self) -> str | None:
         """Hold the whole conversation; return the disposition reached (or None)."""
         started = datetime.now().astimezone().isoformat(timespec="seconds")
-        kept = self.preferences.load() if self.preferences is not None else None
-        if kept is not None and (kept.rate_steps or kept.volume_steps):
+        kept = self.preferences.load() if self.preferences is not None else VoiceChange()
+        # From the configured voice, whatever an earlier session on this voice changed (a
+        # voice kept all day, or a shared device: the next person starts afresh).
+        self.voice.change_voice(replace(kept, reset_rate=True, reset_volume=True))
+        if kept.rate_steps or kept.volume_steps:
             self.options["remembered"] = {"rate_steps": kept.rate_steps,
                                           "volume_steps": kept.volume_steps}
-            self.voice.change_voice(kept)
             self.machine.carry_over(kept)
         self._write(SessionStart(self.id, started, self.options))
         try:

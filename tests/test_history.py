@@ -208,3 +208,39 @@ def test_export_writes_every_table_and_forget_asks_first(
     for table in ("sessions", "exercises", "routine_events", "outcomes", "preferences"):
         assert rows(history.db, f"SELECT count(*) FROM {table}") == [(0,)], table
     assert history.load() == VoiceChange()
+
+
+class SettingsVoice(TextVoice):
+    """Typed text, keeping the voice settings a synthesizer would have (one voice all day)."""
+
+    settings = VoiceSettings()
+
+    def change_voice(self, change: VoiceChange) -> None:
+        self.settings = self.settings.changed(change, VoiceSettings())
+
+
+@pytest.mark.parametrize("remember", [True, False])
+def test_one_voice_all_day_starts_each_session_as_remembered(
+        dialogs: Dialogs, history: History, remember: bool) -> None:
+    """Voice mode keeps one synthesizer for every session: a "slower" is applied once, not
+    again at each session; with nothing remembered (a shared device) each starts afresh."""
+    clock = FakeClock()
+    voice = SettingsVoice(clock, io.StringIO("slower\n"), io.StringIO())
+    rates = []
+    for _ in range(3):
+        Session(DialogMachine(dialogs), voice, clock, Transcript(clock=clock), log=history,
+                preferences=history if remember else None).run()
+        rates.append(voice.settings.rate)
+        voice.source = io.StringIO("")
+        voice.at_end = False
+        Session(DialogMachine(dialogs), voice, clock, Transcript(clock=clock), log=history,
+                preferences=history if remember else None).run()
+        rates.append(voice.settings.rate)
+        voice.source = io.StringIO("slower\n")
+        voice.at_end = False
+        if not remember:
+            break
+    if remember:  # slower, kept; slower again, kept; down to the floor (110 wpm), kept
+        assert rates == [135, 135, 120, 120, 110, 110]
+    else:
+        assert rates == [135, 150]
