@@ -244,3 +244,16 @@ def test_one_voice_all_day_starts_each_session_as_remembered(
         assert rates == [135, 135, 120, 120, 110, 110]
     else:
         assert rates == [135, 150]
+
+
+def test_a_data_folder_that_cannot_be_used_is_said_and_the_session_goes_on(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import build_parser, open_records
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be", "utf-8")
+    args = build_parser().parse_args(["--data-dir", str(blocker / "records")])
+    assert open_records(args) is None
+    assert "The session goes on without keeping a history." in capsys.readouterr().err
+    assert open_records(build_parser().parse_args(["--no-keep-records"])) is None
+    assert capsys.readouterr().err == ""
