@@ -297,7 +297,7 @@ def render_report(data: ReportData, name: str | None = None) -> str:
                  + "</section>")
     generated = datetime.now().astimezone().strftime("%d %B %Y, %H:%M")
     parts.append(f"<footer>Made {html.escape(generated)} from the assistant's history on this "
-                 "device. Every record is in `run.py history --export csv DIR`.</footer>")
+                 "device. Every record is in run.py history --export csv DIR.</footer>")
     return PAGE.format(title=html.escape(title), body="\n".join(parts))
 
 
