@@ -83,7 +83,8 @@ class RouteEffects:
         if route.kind == "sign":
             sign = self.signs[trigger]
             reason = f"reported {trigger.replace('_', ' ')} during the routine"
-            safety = [] if sign.then == "emergency" else [model.stop_routine_for_safety]
+            safety = [] if sign.then in ("emergency", "which") else [
+                model.stop_routine_for_safety]
             return [partial(model.enter_message, sign, reason=reason), *safety], [], []
         before: Callbacks = []
         if node is not None and node.question is not None:

@@ -27,7 +27,8 @@ from assistant.transcript import Transcript
 
 ANSWER_ACTIONS = {"yes": "yes", "no": "no", "unsure": "unsure", "repeat": "repeat",
                   "help": "help", "pause": "pause", "resume": "resume", "skip": "skip",
-                  "stop": "stop", "unwell": "stop", "next": "next", "acknowledged": "acknowledged"}
+                  "stop": "stop", "unwell": "stop_sign", "next": "next",
+                  "acknowledged": "acknowledged"}
 
 
 def keys(view: ScreenView) -> list[str]:
@@ -113,6 +114,18 @@ def test_every_button_means_what_it_says_wherever_it_is_shown(converse: Converse
     check(conv)
     assert {"check:no", "routine:pause", "routine:resume", "routine:unwell", "routine:pain",
             "routine:chest_pain", "emergency:acknowledged"} <= seen
+
+
+def test_touching_i_feel_unwell_stops_the_exercise_and_asks_which_it_is(
+        converse: Converse, dialogs: Dialogs) -> None:
+    conv = converse().follow(path_to(dialogs, "running") | {"can_stand": "yes"},
+                             "routine.running")
+    unwell = next(b for b in view_of(conv.machine).answers if b.key == "unwell")
+    conv.reply(unwell.says)
+    assert conv.state == "routine.which"
+    assert conv.says[-2:] == ["Stop now, and stay seated.", dialogs.routine.check_in.which]
+    conv.reply("chest pain")
+    assert conv.state == "emergency"
 
 
 def test_a_touch_answers_through_the_same_dialog_recorded_as_touch(dialogs: Dialogs) -> None:
