@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
+    from assistant.alert_policy import Alert
+    from assistant.alerts import AlertNews
     from assistant.screen.view import ScreenView
 
 Source = Literal["voice", "touch", "keyboard"]
@@ -125,4 +127,20 @@ class Touches(Protocol):
 
     def wait(self, seconds: float) -> Heard | None:
         """Wait up to `seconds` of real time for a touched answer."""
+        ...
+
+
+class Alerts(Protocol):
+    """Telling staff or a caregiver: queued at once, delivered in the background."""
+
+    def send(self, alert: Alert) -> None:
+        """Keep the alert safe (on disk) and deliver it when possible; never waits."""
+        ...
+
+    def acknowledged(self) -> frozenset[str]:
+        """The ids of the alerts someone has acknowledged so far."""
+        ...
+
+    def take_news(self) -> list[AlertNews]:
+        """What happened to alerts since the last call (sent, delivered, acknowledged...)."""
         ...
