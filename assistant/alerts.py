@@ -212,6 +212,15 @@ class MqttAlerts:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def flush(self, timeout: float) -> bool:
+        """Wait up to `timeout` s for waiting alerts to reach the broker (before exiting)."""
+        until = time.monotonic() + timeout
+        while self.target is not None and time.monotonic() < until:
+            if not any(self._needs_broker(r) for r in self.outbox.records()):
+                return True
+            time.sleep(0.05)
+        return self.target is None
+
     def send(self, alert: Alert) -> None:
         """Queue the alert on disk and wake the sender; returns at once."""
         self.outbox.put({"alert": alert.to_dict(), "raised": time.time(), "delivered": None,

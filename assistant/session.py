@@ -9,7 +9,7 @@ the session ends with the error on record.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -43,6 +43,7 @@ from assistant.transcript import (
 
 MAX_TURNS = 5000  # far beyond any real session; a guard against a loop in the data
 ACK_POLL_S = 0.25  # while an alert is open, how often the wait looks for its acknowledgement
+BEAT_S = 5.0  # with a supervisor watching, the longest wait between heartbeats
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Care:
     place: str = "the assistant"
     kiosk: bool = False
     idle_seconds: float | None = None
+    beat: Callable[[], None] | None = None  # the heartbeat a supervisor watches
 
     @property
     def audience(self) -> Audience:
@@ -226,6 +228,8 @@ class Session:
                                   self.transcript.since_start(spoken.ended)))
 
     def _deliver(self, turn: Turn, interruptible: bool = True) -> Heard | None:
+        if self.care.beat is not None:
+            self.care.beat()
         for event in turn.events:
             self.transcript.write(event)
         self._consider(alert_for_turn(turn.events, self.care.kiosk))  # before a word is said
@@ -286,6 +290,9 @@ class Session:
             left = self.clock.real_seconds(end - self.clock.now())
             awaiting = bool(self._ours - self._told)
             part = min(left, ACK_POLL_S) if awaiting else left
+            if self.care.beat is not None:
+                self.care.beat()
+                part = min(part, BEAT_S)
             heard = self.voice.listen(vocabulary, max(0.0, part))
             if heard is not None:
                 return heard
