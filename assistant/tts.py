@@ -430,6 +430,7 @@ class Synthesizer:
             rate=int(_clamp(rate or DEFAULT_RATE_WPM, MIN_RATE_WPM, MAX_RATE_WPM)),
             volume=_clamp(DEFAULT_VOLUME if volume is None else volume, MIN_VOLUME, MAX_VOLUME),
         )
+        self._initial = self._settings  # what a new resident hears (kiosk)
         self._lock = threading.Lock()  # cache and settings
         self._fill_lock = threading.Lock()  # one miss at a time: no prompt synthesized twice
         self._memory: OrderedDict[tuple[str, str, int, float], Speech] = OrderedDict()
@@ -460,6 +461,12 @@ class Synthesizer:
         """Apply "slower", "louder"...: later prompts use the new settings."""
         with self._lock:
             self._settings = self._settings.changed(change)
+            return self._settings
+
+    def reset(self) -> VoiceSettings:
+        """Back to the rate and volume it started with (a kiosk's next resident)."""
+        with self._lock:
+            self._settings = self._initial
             return self._settings
 
     def synthesize(self, text: str) -> Speech:
