@@ -7,6 +7,7 @@ in the README). `Staff` is a subscriber standing in for a nurse-call dashboard.
 
 from __future__ import annotations
 
+import getpass
 import json
 import shutil
 import signal
@@ -47,6 +48,7 @@ class Broker:
         self.config = folder / "mosquitto.conf"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            f"user {getpass.getuser()}\n"  # as root it would switch to "mosquitto"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {folder}/\n"
@@ -102,6 +104,7 @@ class Staff:
         self.lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   clean_session=False)
+        self.subscribed = threading.Event()
         self.client.on_connect = self._connected
         self.client.on_message = self._message
         self.client.reconnect_delay_set(0.1, 0.5)
@@ -110,12 +113,20 @@ class Staff:
 
     def _connected(self, c: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                    properties: Any) -> None:
-        c.subscribe(f"{self.prefix}/alerts/+", qos=1)
+        # Once while the broker keeps the subscription (a persistent session) across
+        # restarts: subscribing again would replay retained alerts as if they were new.
+        if not self.subscribed.is_set() or not flags.session_present:
+            c.subscribe(f"{self.prefix}/alerts/+", qos=1)
+            self.subscribed.set()
 
     def _message(self, c: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         body = json.loads(message.payload) if message.payload else None
         with self.lock:
             self.messages.append((time.monotonic(), message.topic, body, bool(message.retain)))
+
+    def wait_subscribed(self, timeout: float = 10.0) -> None:
+        assert self.subscribed.wait(timeout), "the staff dashboard never connected"
+        time.sleep(0.2)  # the SUBACK
 
     def alerts(self) -> list[dict[str, Any]]:
         with self.lock:
