@@ -75,7 +75,7 @@ class MqttTarget:
         except ValueError as exc:
             raise AlertSetupError(f"the alert address has a bad port: {exc}") from None
         prefix = parts.path.strip("/")
-        if not prefix or any(c in prefix for c in "+#"):
+        if not prefix or "+" in prefix or "#" in url or parts.query:
             raise AlertSetupError("the alert address needs a topic prefix without + or # "
                                   "(for example .../care/maple-lounge)")
         tls = parts.scheme == "mqtts"
