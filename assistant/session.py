@@ -104,8 +104,10 @@ class Session:
         try:
             asked_at = self._last_activity = self.clock.now()
             turn = self.machine.start(asked_at)
-            for _ in range(MAX_TURNS):
+            for number in range(MAX_TURNS):
                 interruption = self._deliver(turn)
+                if number == 0:  # idle time counts from the first question, not the greeting
+                    self._last_activity = self.clock.now()
                 if turn.listening is None:
                     return self._ended("goodbye")
                 try:
