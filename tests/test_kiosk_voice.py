@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -48,11 +49,14 @@ def rig() -> Iterator[VirtualAudio]:
 class VoiceKiosk:
     """`run.py --kiosk` by voice, with a staff-only records folder to follow each session."""
 
-    def __init__(self, rig: VirtualAudio, tmp: Path, *extra: str) -> None:
+    def __init__(self, rig: VirtualAudio, tmp: Path, *extra: str,
+                 supervised: bool = False) -> None:
         self.rig = rig
         self.records = tmp / "records"
         self.screen_port = free_port()
-        args = [sys.executable, str(REPO_ROOT / "run.py"), "--kiosk", "--engine",
+        start = ([sys.executable, "-m", "assistant.supervisor", "--"] if supervised
+                 else [sys.executable, str(REPO_ROOT / "run.py")])
+        args = [*start, "--kiosk", "--engine",
                 "pocketsphinx", "--input-device", rig.input_device, "--output-device",
                 rig.output_device, "--reply-pause", "0", "--kiosk-records", str(self.records),
                 "--alert-outbox", str(tmp / "outbox"), "--screen", "--screen-port",
@@ -178,3 +182,21 @@ def test_an_idle_resident_at_a_red_flag_question_by_voice_ends_in_an_alert(
     assert FIRST_QUESTION in alerts[0]["reason"]
     statuses = [e["status"] for e in events if e["type"] == "alert"]
     assert "raised" in statuses and "queued" in statuses
+
+
+def test_a_killed_voice_kiosk_apologises_and_waits_again_within_5_seconds(
+        rig: VirtualAudio, tmp_path: Path) -> None:
+    kiosk = VoiceKiosk(rig, tmp_path, *FAST, supervised=True)
+    try:
+        kiosk.wait_until_waiting(timeout=120)
+        child = int((tmp_path / "outbox" / "running").read_text())
+        killed = time.monotonic()
+        os.kill(child, signal.SIGKILL)
+        kiosk.wait_until_waiting(timeout=30)
+        back = time.monotonic() - 0.5  # wait_until_waiting lets the microphone open
+        assert back - killed < 5.0, f"back in {back - killed:.1f} s"
+        kiosk.session(0, [], listens_wanted=1)  # and the next resident is served
+    finally:
+        kiosk.close()
+    (record,) = sorted((tmp_path / "records").glob("*.jsonl"))
+    assert any(e["type"] == "listen" for e in _events(record))
