@@ -63,6 +63,17 @@ class Alert:
                    data.get("disposition"), str(data["reason"]), data["audience"], exchanges)
 
 
+@dataclass(frozen=True)
+class AlertNews:
+    """Something that happened to an alert, for the transcript: queued, sent, delivered,
+    acknowledged, or waiting (the broker is unreachable)."""
+
+    alert_id: str
+    status: str
+    at: str  # wall-clock ISO time
+    detail: str = ""
+
+
 def plain_reason(kind: AlertKind, reason: str, audience: Audience) -> str:
     """What happened, in words a busy person reads at a glance."""
     who = "The resident" if audience == "staff" else "They"

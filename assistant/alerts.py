@@ -40,7 +40,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from assistant.alert_policy import Alert
+from assistant.alert_policy import Alert, AlertNews
 
 BACKOFF_FIRST_S = 0.25
 BACKOFF_MAX_S = 5.0
@@ -109,17 +109,6 @@ def redact_url(url: str) -> str:
 def wall_time(epoch: float | None = None) -> str:
     moment = datetime.fromtimestamp(time.time() if epoch is None else epoch).astimezone()
     return moment.isoformat(timespec="milliseconds")
-
-
-@dataclass(frozen=True)
-class AlertNews:
-    """Something that happened to an alert, for the transcript: queued, sent, delivered,
-    acknowledged, or waiting (the broker is unreachable)."""
-
-    alert_id: str
-    status: str
-    at: str  # wall-clock ISO time
-    detail: str = ""
 
 
 class Outbox:

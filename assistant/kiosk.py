@@ -121,7 +121,7 @@ class Liveness:
         self.running.unlink(missing_ok=True)
 
 
-FLUSH_S = 10.0  # on the way out, how long queued alerts may take to reach the broker
+FLUSH_S = 5.0  # on the way out, how long queued alerts may take to reach the broker
 
 
 def finish_alerts(care: Care) -> None:

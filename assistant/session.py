@@ -42,8 +42,6 @@ from assistant.transcript import (
 )
 
 MAX_TURNS = 5000  # far beyond any real session; a guard against a loop in the data
-ACK_POLL_S = 0.25  # while an alert is open, how often the wait looks for its acknowledgement
-BEAT_S = 5.0  # with a supervisor watching, the longest wait between heartbeats
 
 
 @dataclass(frozen=True)
@@ -283,29 +281,29 @@ class Session:
 
     def _wait_for_answer(self, vocabulary: Vocabulary, until: float,
                          timed: bool) -> Heard | None:
-        """Listen until `until`; cut short by an acknowledged alert (looked for every
-        ACK_POLL_S while one is open) or by the kiosk's idle limit."""
+        """Listen until `until`, or the kiosk's idle limit; an acknowledged alert cuts the
+        wait short (asked between frames, with the supervisor's heartbeat)."""
         self._cut_short = None
         idle_at = self._idle_deadline(timed)
         end = until if idle_at is None else min(until, idle_at)
-        while True:
-            left = self.clock.real_seconds(end - self.clock.now())
-            awaiting = bool(self._ours - self._told)
-            part = min(left, ACK_POLL_S) if awaiting else left
-            if self.care.beat is not None:
-                self.care.beat()
-                part = min(part, BEAT_S)
-            heard = self.voice.listen(vocabulary, max(0.0, part))
-            if heard is not None:
-                return heard
-            self._alert_news()
-            if awaiting and self._newly_told():
-                self._cut_short = "told"
-                return None
-            if part >= left or self.clock.now() >= end:
-                if idle_at is not None and self.clock.now() >= idle_at:
-                    self._cut_short = "idle"
-                return None
+        seconds = max(0.0, self.clock.real_seconds(end - self.clock.now()))
+        if self.care.alerts is None and self.care.beat is None:
+            heard = self.voice.listen(vocabulary, seconds)
+        else:
+            heard = self.voice.listen(vocabulary, seconds, stop=self._told_or_beat)
+        self._alert_news()
+        if heard is not None:
+            return heard
+        if self._ours - self._told and self._newly_told():
+            self._cut_short = "told"
+        elif idle_at is not None and self.clock.now() >= idle_at:
+            self._cut_short = "idle"
+        return None
+
+    def _told_or_beat(self) -> bool:
+        if self.care.beat is not None:
+            self.care.beat()
+        return bool(self._ours - self._told) and self._newly_told()
 
     def _fail(self, exc: Exception) -> None:
         self.transcript.write(Error(f"{type(exc).__name__}: {exc}"))

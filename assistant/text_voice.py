@@ -18,6 +18,7 @@ import select
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from assistant.clock import FakeClock
@@ -46,9 +47,10 @@ class TextVoice:
         print(f"Assistant: {text}", file=self.sink, flush=True)
         return Spoken(now, now)
 
-    def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
+    def listen(self, vocabulary: Vocabulary, seconds: float,
+               stop: Callable[[], bool] | None = None) -> Heard | None:
         if self.touches is not None or self.kiosk:
-            heard = self._typed_or_touched(seconds)
+            heard = self._typed_or_touched(seconds, stop)
             if heard is None and self.at_end and self.touches is None:
                 raise EndOfInput
             return heard
@@ -61,7 +63,8 @@ class TextVoice:
             print(f"You: {line}", file=self.sink, flush=True)
         return Heard(line, source="keyboard")
 
-    def _typed_or_touched(self, seconds: float) -> Heard | None:
+    def _typed_or_touched(self, seconds: float,
+                          stop: Callable[[], bool] | None = None) -> Heard | None:
         """A typed line or a touched answer, whichever comes first (None: the time passed).
         On a fake clock questions have no deadline: it waits for one or the other."""
         lines = self._keyboard()
@@ -77,7 +80,7 @@ class TextVoice:
                 print(f"{lead}You ({touched.source}): {touched.text}", file=self.sink, flush=True)
                 return touched
             left = until - time.monotonic()
-            if left <= 0:
+            if left <= 0 or (stop is not None and stop()):
                 if self.interactive:
                     print(file=self.sink, flush=True)
                 return None

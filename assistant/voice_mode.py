@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READ_TIMEOUT_S = 0.2
 MICROPHONE_LOST = "I can't hear you: the microphone stopped working. I'll wait until it is back."
-WAKE_BEAT_S = 5.0
 DEFAULT_REPLY_PAUSE_S = 0.3  # on top of the system's own delay: the brief's 0.6-1.5 s sweet spot
 
 
@@ -180,8 +179,10 @@ class AudioVoice:
 
     # --- listening ----------------------------------------------------------------------
 
-    def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
-        """Listen for up to `seconds` of real time (monotonic: never the session's clock)."""
+    def listen(self, vocabulary: Vocabulary, seconds: float,
+               stop: Callable[[], bool] | None = None) -> Heard | None:
+        """Listen for up to `seconds` of real time (monotonic: never the session's clock);
+        `stop` is asked between frames while nobody is speaking."""
         from assistant.audio import AudioDeviceError
 
         until = time.monotonic() + seconds
@@ -206,7 +207,8 @@ class AudioVoice:
                 if heard is not None:
                     self._answer_ended = time.monotonic()
                     return heard  # the machine treats a low confidence as unclear
-            if not listener.speaking and time.monotonic() >= until:
+            if not listener.speaking and (time.monotonic() >= until or (
+                    stop is not None and stop())):
                 return None
 
     def _listener(self, vocabulary: Vocabulary) -> TurnListener:
@@ -259,13 +261,16 @@ class AudioVoice:
 
     def wait_for_phrase(self, phrase: str, beat: Callable[[], None] | None = None) -> None:
         """Idle until the wake phrase is said: cheap, and deaf to other speech (with a
-        supervisor watching, `beat` is called every few seconds)."""
+        supervisor watching, `beat` is called as it listens)."""
         vocabulary = Vocabulary((phrase,))
         wanted = normalize(phrase)
-        while True:
+        def beating() -> bool:
             if beat is not None:
                 beat()
-            heard = self.listen(vocabulary, float("inf") if beat is None else WAKE_BEAT_S)
+            return False  # only the wake phrase ends the wait
+
+        while True:
+            heard = self.listen(vocabulary, float("inf"), stop=beating)
             if heard is not None and self._accepted(heard) and normalize(heard.text) == wanted:
                 return
 

@@ -94,7 +94,7 @@ def after_restart(folder: Path, runs: int, down_s: float) -> tuple[list[float], 
         listening = time.monotonic()
         staff = Staff(broker.port, client_id=f"bench-staff-{n}")
         try:
-            got = _wait(lambda a=alert: any(x["id"] == a.id for x in staff.alerts()))
+            got = _wait(lambda a=alert, s=staff: any(x["id"] == a.id for x in s.alerts()))
             from_start.append(got - listening)
             from_raise.append(got - raised)
         finally:

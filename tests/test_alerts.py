@@ -126,7 +126,7 @@ class ScriptedVoice:
         self.said.append(text)
         return Spoken(0.0, 0.0)
 
-    def listen(self, vocabulary: object, seconds: float) -> object:
+    def listen(self, vocabulary: object, seconds: float, stop: object = None) -> object:
         from assistant.ports import EndOfInput, Heard
 
         if not self.answers:
