@@ -157,15 +157,17 @@ def run_text(args: argparse.Namespace, dialogs: Dialogs) -> int:
     care = care_from_args(args, lambda message: print(message, file=sys.stderr, flush=True))
     screen = start_screen(args, care)
     transcript = Transcript.to_file(args.transcript, clock)
+    machine = DialogMachine(dialogs, args.emergency_number)
+    voice = TextVoice(clock, touches=screen.touches if screen else None)
+    session = Session(machine, voice, clock, transcript, session_options(args), screen, care)
     try:
-        machine = DialogMachine(dialogs, args.emergency_number)
-        voice = TextVoice(clock, touches=screen.touches if screen else None)
-        Session(machine, voice, clock, transcript, session_options(args), screen, care).run()
+        session.run()
     except KeyboardInterrupt:
         print(flush=True)  # the session said its safety-net line and wrote it down
     finally:
-        transcript.close()
         finish_alerts(care)
+        session.record_alert_news()  # delivered while the assistant was closing
+        transcript.close()
         if screen is not None:
             screen.finished()
             screen.stop()

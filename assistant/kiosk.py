@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -88,6 +89,16 @@ def session_record(folder: str | None, started: datetime | None = None) -> Path 
     record = path / f"session-{moment}-{os.getpid()}.jsonl"
     record.touch(mode=0o600)
     return record
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (systemd stop, the supervisor stopping) is a clean stop, not a crash: the
+    running mark is removed on the way out, so the next start has no apology to make."""
+    signal.signal(signal.SIGTERM, _clean_stop)
+
+
+def _clean_stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 class Liveness:

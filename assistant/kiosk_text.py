@@ -8,7 +8,6 @@ whatever was typed ahead, so the next resident finds nothing of the last.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 from assistant.cli_options import session_options
@@ -21,6 +20,7 @@ from assistant.kiosk import (
     finish_alerts,
     session_record,
     state_dir,
+    stop_cleanly_on_sigterm,
 )
 from assistant.screen.view import idle_view
 from assistant.session import Care, Session
@@ -36,7 +36,7 @@ def run_text_kiosk(args: argparse.Namespace, dialogs: Dialogs) -> int:
     def report(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    signal.signal(signal.SIGTERM, _stop)
+    stop_cleanly_on_sigterm()
     clock = make_clock(args.time_scale)
     liveness = Liveness(state_dir(args))
     crashed = liveness.start()
@@ -76,8 +76,3 @@ def run_text_kiosk(args: argparse.Namespace, dialogs: Dialogs) -> int:
         if screen is not None:
             screen.finished()
             screen.stop()
-
-
-def _stop(signum: int, frame: object) -> None:
-    """SIGTERM (systemd stop, the supervisor stopping): a clean stop, not a crash."""
-    raise SystemExit(0)

@@ -157,6 +157,10 @@ class Session:
                                          alert.reason))
         self._alert_news()
 
+    def record_alert_news(self) -> None:
+        """After the session: what became of its alerts since it ended (delivered...)."""
+        self._alert_news()
+
     def _alert_news(self) -> None:
         if self.care.alerts is None:
             return

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 import sys
 import threading
 import time
@@ -305,11 +304,18 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
     clock = make_clock(args.time_scale) if args.time_scale != 1 else RealClock()
     reply_pause = DEFAULT_REPLY_PAUSE_S if args.reply_pause is None else args.reply_pause
     from assistant.cli import start_screen
-    from assistant.kiosk import Liveness, care_from_args, finish_alerts, session_record, state_dir
+    from assistant.kiosk import (
+        Liveness,
+        care_from_args,
+        finish_alerts,
+        session_record,
+        state_dir,
+        stop_cleanly_on_sigterm,
+    )
     from assistant.session import Care
 
-    if args.kiosk:  # systemd or the supervisor stopping it: a clean stop, not a crash
-        signal.signal(signal.SIGTERM, _clean_stop)
+    if args.kiosk:
+        stop_cleanly_on_sigterm()
     liveness = Liveness(state_dir(args)) if args.kiosk else None
     crashed = liveness.start() if liveness is not None else False
     base = care_from_args(args, report)
@@ -358,10 +364,6 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
         if screen is not None:
             screen.finished()
             screen.stop()
-
-
-def _clean_stop(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 def _device_alert(care: Care, name: Literal["microphone", "loudspeaker"],

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import Converse
-from kiosk_driver import TextKiosk
+from kiosk_driver import REPO, TextKiosk
 from mqtt_broker import Broker, Staff, mosquitto_path, retained
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None,
@@ -196,3 +198,28 @@ def test_assistant_killed_with_an_alert_queued_delivers_it_after_restart(
     finally:
         again.close()
         staff.close()
+
+
+def test_at_home_the_same_alert_goes_to_a_caregiver(tmp_path: Path, broker: Broker,
+                                                    guidance: list[str]) -> None:
+    broker.start()
+    staff = Staff(broker.port)
+    staff.wait_subscribed()
+    transcript = tmp_path / "home.jsonl"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "run.py"), "--text", "--alert-mqtt", broker.url(),
+         "--alert-outbox", str(tmp_path / "outbox"), "--place", "Mum's kitchen",
+         "--transcript", str(transcript)],
+        cwd=REPO, input="yes\n", capture_output=True, text=True, timeout=60)
+    try:
+        assert done.returncode == 0, done.stderr
+        assert all(line in done.stdout for line in guidance)
+        alerts = staff.wait_for(1)
+    finally:
+        staff.close()
+    assert len(alerts) == 1
+    assert alerts[0]["audience"] == "caregiver" and alerts[0]["place"] == "Mum's kitchen"
+    assert alerts[0]["reason"].startswith("They may need emergency help")
+    events = [json.loads(line) for line in transcript.read_text("utf-8").splitlines()]
+    statuses = [e["status"] for e in events if e["type"] == "alert"]
+    assert statuses[:2] == ["raised", "queued"] and "delivered" in statuses

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kiosk_driver import stop
 from mqtt_broker import Broker, Staff, free_port, mosquitto_path
 from simulated_user import REPO_ROOT, spoken
 from speaker_check import prompt_audio
@@ -27,6 +28,7 @@ from virtual_audio import (
     pulseaudio_installed,
     require_rig,
     rig_while,
+    unplugged,
 )
 
 from assistant.tts import RATE_STEP_WPM
@@ -112,13 +114,7 @@ class VoiceKiosk:
             return state
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc)
 
 
 def _events(path: Path) -> list[dict[str, Any]]:
@@ -200,3 +196,21 @@ def test_a_killed_voice_kiosk_apologises_and_waits_again_within_5_seconds(
         kiosk.close()
     (record,) = sorted((tmp_path / "records").glob("*.jsonl"))
     assert any(e["type"] == "listen" for e in _events(record))
+
+
+@pytest.mark.skipif(mosquitto_path() is None, reason="mosquitto is missing")
+def test_a_kiosk_left_deaf_tells_staff(rig: VirtualAudio, tmp_path: Path) -> None:
+    broker = Broker(tmp_path / "broker").start()
+    staff = Staff(broker.port)
+    staff.wait_subscribed()
+    kiosk = VoiceKiosk(rig, tmp_path, *FAST, "--alert-mqtt", broker.url())
+    try:
+        kiosk.wait_until_waiting()
+        with unplugged(rig, "mic"):
+            alerts = staff.wait_for(1, timeout=20)
+    finally:
+        kiosk.close()
+        staff.close()
+        broker.kill()
+    assert [a["kind"] for a in alerts] == ["device_fault"]
+    assert "cannot hear" in alerts[0]["reason"] and alerts[0]["place"] == "Maple Lounge kiosk"
