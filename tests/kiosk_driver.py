@@ -15,12 +15,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 class TextKiosk:
     def __init__(self, tmp: Path, *extra: str, supervised: bool = False,
-                 outbox: Path | None = None) -> None:
+                 outbox: Path | None = None, stuck_seconds: float = 30) -> None:
         self.outbox = outbox or tmp / "outbox"
         options = ["--text", "--kiosk", "--place", "Maple Lounge kiosk",
                    "--alert-outbox", str(self.outbox), *extra]
         if supervised:
-            command = [sys.executable, "-m", "assistant.supervisor", "--stuck-seconds", "30",
+            command = [sys.executable, "-m", "assistant.supervisor", "--stuck-seconds", str(stuck_seconds),
                        "--", *options]
         else:
             command = [sys.executable, str(REPO / "run.py"), *options]

@@ -178,3 +178,25 @@ def test_a_killed_kiosk_is_back_in_its_waiting_state_within_5_seconds(tmp_path: 
         kiosk.wait_for(FIRST_QUESTION, since=apology)
     finally:
         kiosk.close()
+
+
+def test_a_stuck_kiosk_is_restarted_and_apologises(tmp_path: Path) -> None:
+    kiosk = TextKiosk(tmp_path, supervised=True, stuck_seconds=2)
+    child = 0
+    try:
+        kiosk.wait_for("Kiosk ready", timeout=30)
+        kiosk.type("")
+        _, asked = kiosk.wait_for(FIRST_QUESTION)
+        time.sleep(2.5)  # past the supervisor's first grace period
+        child = int((tmp_path / "outbox" / "running").read_text())
+        frozen = time.monotonic()
+        os.kill(child, signal.SIGSTOP)  # hung: alive, but no heartbeat
+        _, apology = kiosk.wait_for("Sorry, I had to restart", since=asked, timeout=15)
+        ready_at, _ = kiosk.wait_for("Kiosk ready", since=apology)
+        assert ready_at - frozen < 2 + 5.0
+        new_child = int((tmp_path / "outbox" / "running").read_text())
+        assert new_child != child
+    finally:
+        kiosk.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)  # the stuck one is gone, not left behind
