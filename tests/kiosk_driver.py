@@ -20,8 +20,8 @@ class TextKiosk:
         options = ["--text", "--kiosk", "--place", "Maple Lounge kiosk",
                    "--alert-outbox", str(self.outbox), *extra]
         if supervised:
-            command = [sys.executable, "-m", "assistant.supervisor", "--stuck-seconds", str(stuck_seconds),
-                       "--", *options]
+            command = [sys.executable, "-m", "assistant.supervisor", "--stuck-seconds",
+                       str(stuck_seconds), "--", *options]
         else:
             command = [sys.executable, str(REPO / "run.py"), *options]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
