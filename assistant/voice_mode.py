@@ -380,4 +380,7 @@ def _prompts(dialogs: Dialogs, args: argparse.Namespace) -> list[str]:
     fill = machine.model.fill
     texts = [*first, *(fill(q.ask) for q in dialogs.question_nodes().values())]
     texts += [fill(t) for t in dialogs.emergency.steps]
+    if args.kiosk or args.alert_mqtt:  # an acknowledgement is said the moment it comes
+        prompts = dialogs.phrases.prompts
+        texts += [prompts.staff_know if args.kiosk else prompts.caregiver_knows]
     return texts
