@@ -19,6 +19,16 @@ def test_the_interpretation_benchmark_prints_its_figures() -> None:
     assert "DialogMachine.hear() end to end" in run.stdout
 
 
+def test_the_alert_benchmark_prints_delivery_and_restart_times() -> None:
+    run = subprocess.run([sys.executable, "-m", "bench.alerts", "--runs", "1", "--down", "0.5"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    for figure in ("alert raised -> delivered (PUBACK), broker up",
+                   "broker listening again -> on the staff dashboard",
+                   "keyboard kiosk killed -> apology said, waiting again"):
+        assert figure in run.stdout and "median" in run.stdout
+
+
 def test_the_hearing_benchmark_prints_its_figures_on_the_tests_own_clips() -> None:
     run = subprocess.run([sys.executable, "-m", "bench.hearing", "--clips",
                           str(REPO / "tests" / "clips" / "speech_commands"), "--per-label", "3",
