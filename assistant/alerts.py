@@ -122,7 +122,7 @@ class Outbox:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # an update is one read and one write, not two
 
     def _path(self, alert_id: str) -> Path:
         if not re.fullmatch(r"[A-Za-z0-9_-]+", alert_id):
@@ -149,12 +149,13 @@ class Outbox:
             return None
 
     def update(self, alert_id: str, **changes: Any) -> dict[str, Any] | None:
-        record = self.get(alert_id)
-        if record is None:
-            return None
-        record.update(changes)
-        self.put(record)
-        return record
+        with self._lock:
+            record = self.get(alert_id)
+            if record is None:
+                return None
+            record.update(changes)
+            self.put(record)
+            return record
 
     def remove(self, alert_id: str) -> None:
         with self._lock, contextlib.suppress(OSError):
