@@ -161,11 +161,14 @@ class Settings:
 
     def describe(self, parser: argparse.ArgumentParser) -> str:
         """What `--print-config` prints: every setting, its value and its origin."""
+        from assistant.kiosk import recorded_options  # no password, no token on screen
+
         lines = [f"Configuration file: {self.file or 'none (built-in defaults)'}"]
         keys = file_keys(parser)
         width = max(len(k) for k in keys)
+        shown = recorded_options(vars(self.args))
         for name, key in sorted(keys.items()):
-            value = getattr(self.args, key.dest, None)
+            value = shown.get(key.dest)
             lines.append(f"  {name:<{width}} = {_toml(value):<28} "
                          f"# {self.sources.get(key.dest, 'default')}")
         return "\n".join(lines)

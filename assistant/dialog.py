@@ -61,7 +61,7 @@ class DialogMachine:
     """The machine of one session: built from the flow, fed what was heard."""
 
     def __init__(self, dialogs: Dialogs, emergency_number: str = "911",
-                 min_confidence: float = 0.0,
+                 min_confidence: float = 0.0, kiosk: bool = False,
                  machine_class: type[HierarchicalMachine] = DialogStateMachine,
                  name: str | None = None, **machine_kwargs: Any) -> None:
         """`name`: the person's first name, said in the few prompts written with {to_name}."""
@@ -69,6 +69,7 @@ class DialogMachine:
         self.flow: Flow = dialogs.graph
         self.min_confidence = min_confidence
         self.model = DialogModel(dialogs, emergency_number, name)
+        self.model.endless_guidance = kiosk
         self.lexicon, self.grammar = lexicon_and_grammar(dialogs.words, emergency_number)
         self.symptoms = self.lexicon.symptoms
         self.signs = {name: sign for name, sign in dialogs.routine.stop_signs.items()}
@@ -285,6 +286,14 @@ class DialogMachine:
             return self._run(now, lambda out: "stop", HeardEvent(None, None, "stop",
                                                                   "end of input"))
         return self.time_up(now)
+
+    def someone_told(self, now: float, line: str) -> Turn:
+        """An alert was acknowledged: `line` ("Staff know...") is said at once."""
+        def told(out: Turn) -> str:
+            self.model.someone_told(out, line)
+            return ""  # no transition: the same moment, with the news said
+
+        return self._run(now, told)
 
     def time_up(self, now: float) -> Turn:
         """Nothing was said before the deadline: silence, or the routine's next beat."""

@@ -109,6 +109,9 @@ class Prompts(Strict):
     goodbye_safety_net: Sourced
     goodbye_urgent_reminder: Sourced
     error_fallback: Sourced
+    staff_know: Text  # an alert was acknowledged at a kiosk
+    caregiver_knows: Text  # ... at home
+    restarted: Text  # the kiosk restarted after a crash or a hang
 
 
 class Listening(Strict):

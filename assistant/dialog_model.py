@@ -110,6 +110,8 @@ class DialogModel:
         self.paused_reminders = 0
         self.guidance = Guidance()
         self.routine = RoutinePlayer()
+        # At a kiosk the guidance's reminders go on until staff acknowledge or goodbye.
+        self.endless_guidance = False
 
     # --- saying things -------------------------------------------------------------
 
@@ -281,7 +283,21 @@ class DialogModel:
 
     def may_remind_emergency(self, out: Turn) -> bool:
         steps_left = self.guidance.step < len(self.d.emergency.steps)
-        return steps_left or self.guidance.reminders < self.d.emergency.reminders
+        return (steps_left or self.endless_guidance
+                or self.guidance.reminders < self.d.emergency.reminders)
+
+    def someone_told(self, out: Turn, line: str) -> None:
+        """Staff or a caregiver acknowledged the alert: said, and in the guidance the
+        reminders turn calm (help is coming) and end in their own time."""
+        self.say(out, line)
+        if self.state == "emergency":
+            self.guidance.called = True
+            self.guidance.reminders = 0
+            self.endless_guidance = False
+            self.wait_for_answer(self._guidance_wait())
+        elif not self.timed:
+            self.say(out, *self.asking.prompt)
+            self.listen_again()
 
     # --- goodbye ----------------------------------------------------------------------
 

@@ -6,10 +6,12 @@ these adapters to, so text mode, voice mode and tests share one core.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
+    from assistant.alert_policy import Alert, AlertNews
     from assistant.screen.view import ScreenView
     from assistant.transcript import Event
 
@@ -99,8 +101,10 @@ class Voice(Protocol):
         """Speak `text`; `interrupted_by` says what cut it short (barge-in), if anything."""
         ...
 
-    def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
-        """Wait up to `seconds` of real time for an answer; None means silence.
+    def listen(self, vocabulary: Vocabulary, seconds: float,
+               stop: Callable[[], bool] | None = None) -> Heard | None:
+        """Wait up to `seconds` of real time for an answer; None means silence (or `stop`
+        said so: it is asked often while nobody is speaking, e.g. for an acknowledged alert).
 
         Real time: only the session scales time (`--time-scale`), so a voice never
         waits on a clock that does not move.
@@ -165,4 +169,20 @@ class PreferenceStore(Protocol):
 
     def remember(self, change: VoiceChange) -> VoiceChange:
         """Add a change said now to what is kept; return what is kept after it."""
+        ...
+
+
+class Alerts(Protocol):
+    """Telling staff or a caregiver: queued at once, delivered in the background."""
+
+    def send(self, alert: Alert) -> None:
+        """Keep the alert safe (on disk) and deliver it when possible; never waits."""
+        ...
+
+    def acknowledged(self) -> frozenset[str]:
+        """The ids of the alerts someone has acknowledged so far."""
+        ...
+
+    def take_news(self) -> list[AlertNews]:
+        """What happened to alerts since the last call (sent, delivered, acknowledged...)."""
         ...

@@ -109,6 +109,20 @@ class Error(Event):
 
 
 @dataclass(frozen=True)
+class AlertEvent(Event):
+    """An alert to staff or a caregiver: raised (with its kind and reason), then queued,
+    sent, delivered, acknowledged, or waiting for the broker, with the wall-clock time."""
+
+    type: ClassVar[str] = "alert"
+    id: str
+    status: str
+    at: str = ""
+    kind: str | None = None
+    reason: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Timing(Event):
     """Routine timing: when a beat was planned and when it really began."""
 

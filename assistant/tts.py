@@ -468,6 +468,12 @@ class Synthesizer:
             self._settings = self._settings.changed(change, self._configured)
             return self._settings
 
+    def reset(self) -> VoiceSettings:
+        """Back to the rate and volume it started with (a kiosk's next resident)."""
+        with self._lock:
+            self._settings = self._configured
+            return self._settings
+
     def synthesize(self, text: str) -> Speech:
         """The prompt as audio with the current settings; cached."""
         text = " ".join(text.split())

@@ -27,6 +27,16 @@ def test_the_history_benchmark_prints_the_cost_per_event() -> None:
     assert "The report over eight weeks" in run.stdout
 
 
+def test_the_alert_benchmark_prints_delivery_and_restart_times() -> None:
+    run = subprocess.run([sys.executable, "-m", "bench.alerts", "--runs", "1", "--down", "0.5"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    for figure in ("alert raised -> delivered (PUBACK), broker up",
+                   "broker listening again -> on the staff dashboard",
+                   "keyboard kiosk killed -> apology said, waiting again"):
+        assert figure in run.stdout and "median" in run.stdout
+
+
 def test_the_hearing_benchmark_prints_its_figures_on_the_tests_own_clips() -> None:
     run = subprocess.run([sys.executable, "-m", "bench.hearing", "--clips",
                           str(REPO / "tests" / "clips" / "speech_commands"), "--per-label", "3",

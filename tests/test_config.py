@@ -114,18 +114,30 @@ def test_options_added_later_get_keys_without_a_change_to_the_config_module(
         tmp_path: Path) -> None:
     def with_more() -> argparse.ArgumentParser:
         parser = build_parser()
-        parser.add_argument("--alert-mqtt", metavar="HOST:PORT")
-        parser.add_argument("--idle-minutes", type=float, default=10.0)
+        parser.add_argument("--hearing-aid-mode", action="store_true")
+        parser.add_argument("--caption-lines", type=int, default=4)
         return parser
 
-    assert {"alert-mqtt", "idle-minutes", "emergency-number", "data-dir"} <= set(
+    assert {"hearing-aid-mode", "caption-lines", "emergency-number", "data-dir"} <= set(
         file_keys(with_more()))
-    path = write(tmp_path, 'alert-mqtt = "broker.local:1883"\nidle-minutes = 5\n')
+    path = write(tmp_path, 'hearing-aid-mode = true\ncaption-lines = 6\n')
     _, settings = load_settings(with_more, ["--config", str(path)])
-    assert settings.args.alert_mqtt == "broker.local:1883" and settings.args.idle_minutes == 5.0
-    bad = write(tmp_path, 'idle-minutes = "five"\n', "bad.toml")
-    with pytest.raises(ConfigError, match="'idle-minutes' must be a number"):
+    assert settings.args.hearing_aid_mode is True and settings.args.caption_lines == 6
+    bad = write(tmp_path, 'caption-lines = "six"\n', "bad.toml")
+    with pytest.raises(ConfigError, match="'caption-lines' must be"):
         load_settings(with_more, ["--config", str(bad)])
+
+
+def test_the_kiosk_and_alert_options_are_keys_of_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, 'kiosk = true\nplace = "Maple Lounge kiosk"\nidle-minutes = 5\n'
+                 'alert-mqtt = "mqtt://broker.local:1883/care"\n')
+    _, settings = load_settings(build_parser, ["--config", str(path)])
+    args = settings.args
+    assert args.kiosk and args.place == "Maple Lounge kiosk" and args.idle_minutes == 5.0
+    assert args.alert_mqtt == "mqtt://broker.local:1883/care"
+    bad = write(tmp_path, 'idle-minutes = 0\n', "bad.toml")
+    with pytest.raises(ConfigError, match="idle-minutes"):
+        load_settings(build_parser, ["--config", str(bad)])
 
 
 def test_every_option_but_the_one_off_actions_has_a_key() -> None:
@@ -184,3 +196,24 @@ def test_the_readme_example_is_a_good_file(tmp_path: Path) -> None:
     assert settings.args.emergency_number == "112" and settings.args.name == "Margaret"
     from_file = [v for v in settings.sources.values() if v.startswith("config file")]
     assert len(from_file) == example.count(" = ")
+
+
+def test_print_config_never_shows_the_broker_password_or_the_staff_token(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, 'alert-mqtt = "mqtt://kiosk:s3cret@broker.local:1883/care"\n')
+    assert main(["--config", str(path), "--staff-token", "t0ken", "--print-config"]) == 0
+    out = capsys.readouterr().out
+    assert "s3cret" not in out and "t0ken" not in out
+    assert "mqtt://kiosk:***@broker.local:1883/care" in out
+
+
+def test_a_kiosk_remembers_no_preferences_and_keeps_no_history(tmp_path: Path) -> None:
+    from assistant.cli import open_records, remember_preferences
+
+    home = build_parser().parse_args(["--data-dir", str(tmp_path / "home")])
+    kiosk = build_parser().parse_args(["--kiosk", "--data-dir", str(tmp_path / "kiosk")])
+    assert remember_preferences(home) and not remember_preferences(kiosk)
+    assert open_records(kiosk) is None and not (tmp_path / "kiosk").exists()
+    records = open_records(home)
+    assert records is not None
+    records.close()
