@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READ_TIMEOUT_S = 0.2
 MICROPHONE_LOST = "I can't hear you: the microphone stopped working. I'll wait until it is back."
+# A loudspeaker that comes back (a cable pushed in, a USB speaker re-enumerated) is given a
+# moment before the last line is said again: its first half second is often not yet audible.
+SPEAKER_SETTLE_S = 0.5
 DEFAULT_REPLY_PAUSE_S = 0.3  # on top of the system's own delay: the brief's 0.6-1.5 s sweet spot
 
 
@@ -97,6 +100,7 @@ class AudioVoice:
                 self.speaker.wait_for_device()
                 self._device("loudspeaker", True)
                 self.report("The loudspeaker is back. Repeating the last prompt.")
+                time.sleep(SPEAKER_SETTLE_S)
                 continue
             if self._speaker_lost:
                 self._speaker_lost = False

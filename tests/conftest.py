@@ -177,10 +177,33 @@ SLOW_MODULES = {"test_text_mode", "test_machine_properties", "test_types", "test
                 "test_report_browser", "test_alerts_broker", "test_kiosk"}
 
 
+# The suite runs on two processes (pytest-xdist, `-n 2 --dist loadgroup` in pyproject.toml).
+# The voice modules mostly wait on real time (speech plays at its pace), so they share the
+# machine well with the computing ones. They go first, longest first, each kept whole on one
+# process (one virtual sound card per module; costly module fixtures built once), so the
+# two processes end together.
+LONGEST_FIRST = ("test_voice_e2e", "test_kiosk_voice", "test_screen_voice", "test_hearing_side",
+                 "test_benches")
+
+
+def _module(item: pytest.Item) -> str:
+    return item.module.__name__ if item.module else ""  # type: ignore[attr-defined]
+
+
+def _start_order(item: pytest.Item) -> int:
+    module = _module(item)
+    if module in LONGEST_FIRST:
+        return LONGEST_FIRST.index(module)
+    return len(LONGEST_FIRST) + (0 if module in AUDIO_MODULES | SLOW_MODULES else 1)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        module = item.module.__name__ if item.module else ""  # type: ignore[attr-defined]
+        module = _module(item)
         if module in AUDIO_MODULES:
             item.add_marker(pytest.mark.audio)
         if module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+        if module in AUDIO_MODULES | SLOW_MODULES:
+            item.add_marker(pytest.mark.xdist_group(module))
+    items.sort(key=_start_order)  # stable: each module's own order is kept

@@ -54,11 +54,11 @@ def test_the_engine_benchmark_prints_load_time_and_memory_for_both_engines() -> 
 
 
 def test_the_hearing_side_by_side_prints_its_tables_on_the_tests_own_clips() -> None:
-    """`python -m bench --hearing`: every room, speaker and recognizer, on two clips a label,
-    then endpointing side by side."""
+    """`python -m bench --hearing`: every room, speaker and recognizer, on one clip a label,
+    then endpointing side by side (the figures themselves: tests/test_hearing_side.py)."""
     run = subprocess.run([sys.executable, "-m", "bench", "--hearing", "--clips",
-                          str(REPO / "tests" / "clips" / "speech_commands"), "--per-label", "2",
-                          "--synthesized", "2", "--jobs", "1"], cwd=REPO, capture_output=True,
+                          str(REPO / "tests" / "clips" / "speech_commands"), "--per-label", "1",
+                          "--synthesized", "1", "--jobs", "1"], cwd=REPO, capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     out = run.stdout
