@@ -44,10 +44,6 @@ from assistant.transcript import HeardEvent, StateEvent
 __all__ = ["DialogMachine", "DottedState", "Listening", "Turn", "question_state"]
 
 ANSWERS = ("yes", "no", "unsure")
-VOICE_CHANGES = {
-    "slower": VoiceChange(rate_steps=-1), "faster": VoiceChange(rate_steps=1),
-    "louder": VoiceChange(volume_steps=1), "softer": VoiceChange(volume_steps=-1),
-}
 SAFETY_ACTIONS = ("emergency", "red_flag", "stop_sign", "help", "stop", "pause")
 
 
@@ -65,13 +61,15 @@ class DialogMachine:
     """The machine of one session: built from the flow, fed what was heard."""
 
     def __init__(self, dialogs: Dialogs, emergency_number: str = "911",
-                 min_confidence: float = 0.0,
+                 min_confidence: float = 0.0, kiosk: bool = False,
                  machine_class: type[HierarchicalMachine] = DialogStateMachine,
-                 **machine_kwargs: Any) -> None:
+                 name: str | None = None, **machine_kwargs: Any) -> None:
+        """`name`: the person's first name, said in the few prompts written with {to_name}."""
         self.d = dialogs
         self.flow: Flow = dialogs.graph
         self.min_confidence = min_confidence
-        self.model = DialogModel(dialogs, emergency_number)
+        self.model = DialogModel(dialogs, emergency_number, name)
+        self.model.endless_guidance = kiosk
         self.lexicon, self.grammar = lexicon_and_grammar(dialogs.words, emergency_number)
         self.symptoms = self.lexicon.symptoms
         self.signs = {name: sign for name, sign in dialogs.routine.stop_signs.items()}
@@ -293,6 +291,14 @@ class DialogMachine:
                                                                   "end of input"))
         return self.time_up(now)
 
+    def someone_told(self, now: float, line: str) -> Turn:
+        """An alert was acknowledged: `line` ("Staff know...") is said at once."""
+        def told(out: Turn) -> str:
+            self.model.someone_told(out, line)
+            return ""  # no transition: the same moment, with the news said
+
+        return self._run(now, told)
+
     def time_up(self, now: float) -> Turn:
         """Nothing was said before the deadline: silence, or the routine's next beat."""
         model = self.model
@@ -301,6 +307,10 @@ class DialogMachine:
             return self._run(now, lambda out: self._resolve_pending(Decision("silence"), out),
                              event)
         return self._run(now, lambda out: "silence", event)
+
+    def carry_over(self, remembered: VoiceChange) -> None:
+        """Start at the pace remembered from earlier sessions ("slower" said last time)."""
+        self.model.routine.carry_over(remembered.rate_steps, self.d.routine.pace)
 
     @property
     def state(self) -> str:

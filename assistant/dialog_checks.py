@@ -26,7 +26,7 @@ Files = Mapping[str, tuple[Path, yaml.Node | None, Any]]  # file -> (path, tree,
 SPECIAL_DESTINATIONS = ("next", "emergency", "routine", "goodbye")
 PLACEHOLDERS = {
     "emergency_number", "routine_minutes", "options", "topic", "done", "skipped", "number",
-    "seconds", "count", "total",
+    "seconds", "count", "total", "to_name",
 }
 
 
@@ -109,8 +109,9 @@ def _phrases(d: Dialogs, files: Files, add: Add) -> None:
     groups += [(("commands", k), f"command {k}", v) for k, v in words.commands.items()]
     groups += [(("repeat_requests",), "repeat request", words.repeat_requests)]
     _one_meaning(groups, files, add)
-    _one_meaning([(("symptoms", n, "phrases"), f"symptom {n}", s.phrases)
-                  for n, s in words.symptoms.items()], files, add)
+    _one_meaning([(("not_symptoms",), "no symptom", words.not_symptoms),
+                  *((("symptoms", n, "phrases"), f"symptom {n}", s.phrases)
+                    for n, s in words.symptoms.items())], files, add)
     joining = {"and", "but", "or", "so", "then"}  # a phrase is one statement, never half of two
     for n, s in words.symptoms.items():
         for i, text in enumerate(s.phrases):
@@ -176,8 +177,12 @@ def _stop_signs(d: Dialogs, add: Add) -> None:
     seen: dict[str, str] = {}
     for name, sign in d.routine.stop_signs.items():
         loc = ("stop_signs", name)
-        if sign.then not in ("emergency", "goodbye"):
-            add("routine.yaml", (*loc, "then"), "a stop sign ends in emergency or goodbye")
+        if sign.then not in ("emergency", "goodbye", "which"):
+            add("routine.yaml", (*loc, "then"),
+                "a stop sign ends in emergency or goodbye, or asks which it is (which)")
+        if sign.then == "which" and sign.outcome is not None:
+            add("routine.yaml", (*loc, "outcome"),
+                "then: which has no outcome: the answer to 'which is it?' decides it")
         if (sign.then == "emergency") != (sign.outcome == "emergency"):
             add("routine.yaml", (*loc, "outcome"),
                 "outcome: emergency goes with then: emergency, and only with it")

@@ -104,6 +104,8 @@ class Prompts(Strict):
     faster: Text
     louder: Text
     softer: Text
+    normal_speed: Text
+    normal_volume: Text
     because_yes: Text
     because_unclear: Text
     because_no_answer: Text
@@ -111,6 +113,9 @@ class Prompts(Strict):
     goodbye_safety_net: Sourced
     goodbye_urgent_reminder: Sourced
     error_fallback: Sourced
+    staff_know: Text  # an alert was acknowledged at a kiosk
+    caregiver_knows: Text  # ... at home
+    restarted: Text  # the kiosk restarted after a crash or a hang
 
 
 class Listening(Strict):

@@ -14,9 +14,9 @@ from typing import Any, Literal
 from assistant.dialog_data import DISPOSITION_RANK, Dialogs, Message, Question
 from assistant.flow import CHECK_IN, PAUSED, RUNNING, UNWELL, WHICH
 from assistant.ports import Vocabulary, VoiceChange
-from assistant.routine_plan import plan_routine, planned_seconds
+from assistant.routine_plan import exercise_names, plan_routine, planned_seconds
 from assistant.routine_player import RoutinePlayer
-from assistant.transcript import Event, Exercise, Outcome, Timing
+from assistant.transcript import Event, Exercise, Outcome, RoutineProgress, Timing
 from assistant.words import number_word
 
 __all__ = ["CHECK_IN", "PAUSED", "RUNNING", "UNWELL", "WHICH", "DialogModel", "Listening",
@@ -92,9 +92,10 @@ class DialogModel:
     state: str
     trigger: Any  # added by the machine
 
-    def __init__(self, dialogs: Dialogs, emergency_number: str) -> None:
+    def __init__(self, dialogs: Dialogs, emergency_number: str, name: str | None = None) -> None:
         self.d = dialogs
         self.emergency_number = emergency_number
+        self.to_name = f", {name}" if name else ""  # "Well done{to_name}." -> "Well done."
         self.now = 0.0
         self.until = 0.0
         self.timed = False
@@ -111,11 +112,13 @@ class DialogModel:
         self.paused_reminders = 0
         self.guidance = Guidance()
         self.routine = RoutinePlayer()
+        # At a kiosk the guidance's reminders go on until staff acknowledge or goodbye.
+        self.endless_guidance = False
 
     # --- saying things -------------------------------------------------------------
 
     def fill(self, text: str, **extra: str) -> str:
-        values = {"emergency_number": self.emergency_number, **extra}
+        values = {"emergency_number": self.emergency_number, "to_name": self.to_name, **extra}
         if "{routine_minutes}" in text:  # planning the routine for every line said is wasteful
             values["routine_minutes"] = str(self.routine_minutes())
         return text.format_map(_Blank(values))
@@ -308,7 +311,21 @@ class DialogModel:
 
     def may_remind_emergency(self, out: Turn) -> bool:
         steps_left = self.guidance.step < len(self.d.emergency.steps)
-        return steps_left or self.guidance.reminders < self.d.emergency.reminders
+        return (steps_left or self.endless_guidance
+                or self.guidance.reminders < self.d.emergency.reminders)
+
+    def someone_told(self, out: Turn, line: str) -> None:
+        """Staff or a caregiver acknowledged the alert: said, and in the guidance the
+        reminders turn calm (help is coming) and end in their own time."""
+        self.say(out, line)
+        if self.state == "emergency":
+            self.guidance.called = True
+            self.guidance.reminders = 0
+            self.endless_guidance = False
+            self.wait_for_answer(self._guidance_wait())
+        elif not self.timed:
+            self.say(out, *self.asking.prompt)
+            self.listen_again()
 
     # --- goodbye ----------------------------------------------------------------------
 
@@ -334,6 +351,7 @@ class DialogModel:
 
     def start_routine(self, out: Turn) -> None:
         self.routine.start(plan_routine(self.d.routine, self.can_stand), self.now)
+        out.events.append(RoutineProgress("planned", exercises=exercise_names(self.routine.beats)))
         self.say(out, *(r.text for r in self.d.routine.reminders))
 
     def beat_due(self, out: Turn) -> None:
@@ -360,7 +378,10 @@ class DialogModel:
 
     def skip_part(self, out: Turn) -> None:
         if self.routine.current() is not None:
+            skipped = len(self.routine.skipped)
             self.routine.skip_part(self.now)
+            if len(self.routine.skipped) > skipped:
+                out.events.append(RoutineProgress("skipped", self.routine.skipped[-1]))
             self.beat_due(out)
 
     def ask_check_in(self, out: Turn) -> None:
@@ -371,7 +392,10 @@ class DialogModel:
         self.wait_for_answer()
 
     def passed_check_in(self, out: Turn) -> None:
+        done = len(self.routine.completed)
         self.routine.check_in_passed()
+        if len(self.routine.completed) > done:
+            out.events.append(RoutineProgress("done", self.routine.completed[-1]))
         self.say(out, self.d.routine.check_in.good)
 
     def ask_which(self, out: Turn) -> None:

@@ -26,7 +26,8 @@ RUNNING, PAUSED, CHECK_IN, WHICH, UNWELL = (
 )
 ROUTINE_STATES = (RUNNING, PAUSED, CHECK_IN, WHICH, UNWELL)
 # Commands that keep the moment (said again, slower, louder...): internal everywhere.
-KEEPING = ("repeat", "what_can_i_say", "slower", "faster", "louder", "softer")
+KEEPING = ("repeat", "what_can_i_say", "slower", "faster", "louder", "softer", "normal_speed",
+           "normal_volume")
 ANSWER_TRIGGERS = ("yes", "no", "unsure", "unclear", "silence")
 
 
@@ -145,13 +146,14 @@ def compile_flow(d: Dialogs) -> Flow:
                            _guidance_routes())
     nodes[GOODBYE] = Node(GOODBYE, "goodbye", Place("phrases.yaml", ("prompts", "goodbye")),
                           False)
+    safe_end = _resolve(d, d.routine.check_in.unclear.then, "", [], True)
     offers = [question_state(n) for n, q in d.check.nodes.items()
               if isinstance(q, Question) and q.if_yes == "routine"]
     around = frozenset([*ROUTINE_STATES, *offers, *(question_state(n, True)
                                                     for n in d.routine.setup)])
     follow_ups = frozenset(s.follow_up for s in d.words.symptoms.values() if s.follow_up)
     scopes = {"check": _global_routes(follow_ups), "routine": _global_routes(frozenset())}
-    nodes = {n: _with_signs(d, node, around) for n, node in nodes.items()}
+    nodes = {n: _with_signs(d, node, around, safe_end) for n, node in nodes.items()}
     return Flow(nodes, scopes, START, around, follow_ups)
 
 
@@ -250,12 +252,21 @@ def _routine_nodes(d: Dialogs) -> dict[str, Node]:
     }
 
 
-def _with_signs(d: Dialogs, node: Node, around: frozenset[str]) -> Node:
-    """The routine's stop signs, at every moment of it and of the moments leading in."""
+def _with_signs(d: Dialogs, node: Node, around: frozenset[str], safe_end: str) -> Node:
+    """The routine's stop signs, at every moment of it and of the moments leading in.
+
+    A sign that says only "I feel unwell" asks which it is (`then: which`); said again
+    to that very question, it is no answer to it: asked again, then the safe end."""
     if node.name not in around:
         return node
-    signs = tuple(Route(name, GUIDANCE if sign.then == "emergency" else GOODBYE, "sign",
-                        Place("routine.yaml", ("stop_signs", name, "then")))
-                  for name, sign in d.routine.stop_signs.items())
+    unclear = Place("routine.yaml", ("check_in", "unclear", "then"))
+    signs: list[Route] = []
+    for name, sign in d.routine.stop_signs.items():
+        place = Place("routine.yaml", ("stop_signs", name, "then"))
+        if sign.then == "which" and node.name == WHICH:
+            signs += [Route(name, None, "reask", unclear), Route(name, safe_end, "safe", unclear)]
+            continue
+        to = {"emergency": GUIDANCE, "which": WHICH}.get(sign.then, GOODBYE)
+        signs.append(Route(name, to, "sign", place))
     return Node(node.name, node.kind, node.place, node.listens, (*node.routes, *signs),
                 node.scope, node.question, node.message, node.outcome, node.red_flag)

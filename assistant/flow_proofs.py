@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterator
 
 from assistant.dialog_data import DISPOSITION_RANK, Dialogs
-from assistant.flow import GOODBYE, GUIDANCE, HELP, Flow, Place
+from assistant.flow import GOODBYE, GUIDANCE, HELP, WHICH, Flow, Place
 
 Problem = tuple[Place, str]
 
@@ -101,9 +101,13 @@ def _everything_ends_in_goodbye(flow: Flow) -> Iterator[Problem]:
 
 def _stop_signs(flow: Flow, dialogs: Dialogs) -> Iterator[Problem]:
     for sign_name, sign in dialogs.routine.stop_signs.items():
-        wanted = GUIDANCE if sign.then == "emergency" else GOODBYE
+        wanted = {"emergency": GUIDANCE, "which": WHICH}.get(sign.then, GOODBYE)
         for name in sorted(flow.around_routine):
             route = flow.route(name, sign_name)
-            if route is None or route.to != wanted:
+            if name == wanted == WHICH:  # said again to "which is it?": asked, then the safe end
+                route = route if route is not None and route.kind == "safe" else None
+            elif route is None or route.to != wanted:
+                route = None
+            if route is None:
                 yield (Place("routine.yaml", ("stop_signs", sign_name)),
                        f"'{sign_name}' at {name} does not reach {wanted}")

@@ -21,8 +21,8 @@ AnswerWord = Literal["yes", "no", "unsure", "okay", "fine"]
 Level = Literal["emergency", "stop", "none"]
 TimeKind = Literal["onset", "current", "worse", "passed", "long_standing"]
 COMMAND_NAMES = (
-    "emergency", "help", "slower", "faster", "louder", "softer", "pause", "resume", "skip",
-    "stop", "next", "what_can_i_say",
+    "emergency", "help", "slower", "faster", "louder", "softer", "normal_speed", "normal_volume",
+    "pause", "resume", "skip", "stop", "next", "what_can_i_say",
 )
 Words = list[Text]
 

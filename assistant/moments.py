@@ -21,7 +21,7 @@ from assistant.words import Phrase, PhraseIndex, phrase
 
 # The commands the policy passes on as commands (the rest are answers or red flags).
 COMMANDS = frozenset({"help", "stop", "what_can_i_say", "slower", "faster", "louder", "softer",
-                      "pause", "resume", "skip", "next"})
+                      "normal_speed", "normal_volume", "pause", "resume", "skip", "next"})
 ROUTINE_KINDS: Mapping[str, Kind] = {RUNNING: "exercise", PAUSED: "paused",
                                      CHECK_IN: "check_in", WHICH: "which",
                                      UNWELL: "ask_unwell"}

@@ -20,7 +20,8 @@ from assistant.lexicon import Symptom
 from assistant.policy import Decision
 
 ANSWERS = ("yes", "no", "unsure", "unclear", "silence")
-KEEPING = ("repeat", "what_can_i_say", "slower", "faster", "louder", "softer")
+KEEPING = ("repeat", "what_can_i_say", "slower", "faster", "louder", "softer", "normal_speed",
+           "normal_volume")
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,14 @@ these adapters to, so text mode, voice mode and tests share one core.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
+    from assistant.alert_policy import Alert, AlertNews
     from assistant.screen.view import ScreenView
+    from assistant.transcript import Event
 
 Source = Literal["voice", "touch", "keyboard"]
 
@@ -52,12 +55,28 @@ class Vocabulary:
     open_phrases: tuple[str, ...] = field(default=())
 
 
+# How far remembered steps go: beyond these, the synthesizer's own bounds (110..200 words a
+# minute from 150, volume 0.1..2.0 from 1.0) make a further step change nothing, so "faster"
+# after many "slower"s is heard at once in the next session too.
+RATE_STEPS = (-3, 3)
+VOLUME_STEPS = (-7, 2)
+
+
 @dataclass(frozen=True)
 class VoiceChange:
-    """A live change to how prompts are spoken ("slower", "louder")."""
+    """A live change to how prompts are spoken ("slower", "louder", "normal speed")."""
 
     rate_steps: int = 0
     volume_steps: int = 0
+    reset_rate: bool = False  # back to the configured rate first ("normal speed")
+    reset_volume: bool = False
+
+    def after(self, change: VoiceChange) -> VoiceChange:
+        """These steps (kept from before) followed by `change`, within the remembered bounds."""
+        rate = (0 if change.reset_rate else self.rate_steps) + change.rate_steps
+        volume = (0 if change.reset_volume else self.volume_steps) + change.volume_steps
+        return VoiceChange(max(RATE_STEPS[0], min(RATE_STEPS[1], rate)),
+                           max(VOLUME_STEPS[0], min(VOLUME_STEPS[1], volume)))
 
 
 class Clock(Protocol):
@@ -82,8 +101,10 @@ class Voice(Protocol):
         """Speak `text`; `interrupted_by` says what cut it short (barge-in), if anything."""
         ...
 
-    def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
-        """Wait up to `seconds` of real time for an answer; None means silence.
+    def listen(self, vocabulary: Vocabulary, seconds: float,
+               stop: Callable[[], bool] | None = None) -> Heard | None:
+        """Wait up to `seconds` of real time for an answer; None means silence (or `stop`
+        said so: it is asked often while nobody is speaking, e.g. for an acknowledged alert).
 
         Real time: only the session scales time (`--time-scale`), so a voice never
         waits on a clock that does not move.
@@ -125,4 +146,43 @@ class Touches(Protocol):
 
     def wait(self, seconds: float) -> Heard | None:
         """Wait up to `seconds` of real time for a touched answer."""
+        ...
+
+
+class SessionLog(Protocol):
+    """Where the session's events are kept as they happen, beside the transcript (the history).
+
+    Never raises: a log that cannot write says so once and the session goes on.
+    """
+
+    def record(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class PreferenceStore(Protocol):
+    """How the person likes to be spoken to ("slower", "louder"), kept between sessions."""
+
+    def load(self) -> VoiceChange:
+        """The steps remembered from earlier sessions (none: a VoiceChange of zeros)."""
+        ...
+
+    def remember(self, change: VoiceChange) -> VoiceChange:
+        """Add a change said now to what is kept; return what is kept after it."""
+        ...
+
+
+class Alerts(Protocol):
+    """Telling staff or a caregiver: queued at once, delivered in the background."""
+
+    def send(self, alert: Alert) -> None:
+        """Keep the alert safe (on disk) and deliver it when possible; never waits."""
+        ...
+
+    def acknowledged(self) -> frozenset[str]:
+        """The ids of the alerts someone has acknowledged so far."""
+        ...
+
+    def take_news(self) -> list[AlertNews]:
+        """What happened to alerts since the last call (sent, delivered, acknowledged...)."""
         ...

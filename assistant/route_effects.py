@@ -20,6 +20,7 @@ Callbacks = list[str | Callback]
 VOICE_CHANGES = {
     "slower": VoiceChange(rate_steps=-1), "faster": VoiceChange(rate_steps=1),
     "louder": VoiceChange(volume_steps=1), "softer": VoiceChange(volume_steps=-1),
+    "normal_speed": VoiceChange(reset_rate=True), "normal_volume": VoiceChange(reset_volume=True),
 }
 
 
@@ -81,7 +82,8 @@ class RouteEffects:
         if route.kind == "sign":
             sign = self.signs[trigger]
             reason = f"reported {trigger.replace('_', ' ')} during the routine"
-            safety = [] if sign.then == "emergency" else [model.stop_routine_for_safety]
+            safety = [] if sign.then in ("emergency", "which") else [
+                model.stop_routine_for_safety]
             return [partial(model.enter_message, sign, reason=reason), *safety], [], []
         before: Callbacks = []
         if node is not None and node.question is not None:

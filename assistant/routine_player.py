@@ -72,7 +72,15 @@ class RoutinePlayer:
         return len({b.exercise for b in self.beats if b.kind == "check_in"})
 
     def change_pace(self, command: str, pace: Pace) -> None:
-        if command == "slower":
+        if command == "normal_speed":
+            self.pace = 1.0
+        elif command == "slower":
             self.pace = min(pace.max_slowdown, self.pace * pace.slower_factor)
         elif command == "faster":
             self.pace = max(pace.max_speedup, self.pace * pace.faster_factor)
+
+    def carry_over(self, rate_steps: int, pace: Pace) -> None:
+        """The pace of "slower" or "faster" said `rate_steps` times (remembered)."""
+        self.pace = 1.0
+        for _ in range(abs(rate_steps)):
+            self.change_pace("slower" if rate_steps < 0 else "faster", pace)

@@ -93,9 +93,33 @@ class Exercise(Event):
 
 
 @dataclass(frozen=True)
+class RoutineProgress(Event):
+    """The routine as a whole: the exercises planned, then each one done or skipped."""
+
+    type: ClassVar[str] = "routine"
+    kind: str  # planned | done | skipped
+    exercise: str | None = None
+    exercises: list[str] = field(default_factory=list)  # planned: all of them, in order
+
+
+@dataclass(frozen=True)
 class Error(Event):
     type: ClassVar[str] = "error"
     message: str
+
+
+@dataclass(frozen=True)
+class AlertEvent(Event):
+    """An alert to staff or a caregiver: raised (with its kind and reason), then queued,
+    sent, delivered, acknowledged, or waiting for the broker, with the wall-clock time."""
+
+    type: ClassVar[str] = "alert"
+    id: str
+    status: str
+    at: str = ""
+    kind: str | None = None
+    reason: str | None = None
+    detail: str = ""
 
 
 @dataclass(frozen=True)

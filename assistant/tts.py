@@ -106,10 +106,15 @@ class VoiceSettings:
     rate: int = DEFAULT_RATE_WPM
     volume: float = DEFAULT_VOLUME
 
-    def changed(self, change: VoiceChange) -> VoiceSettings:
-        """Apply "slower"/"louder" steps, staying within the bounds."""
-        rate = _clamp(self.rate + change.rate_steps * RATE_STEP_WPM, MIN_RATE_WPM, MAX_RATE_WPM)
-        volume = _clamp(self.volume * VOLUME_STEP**change.volume_steps, MIN_VOLUME, MAX_VOLUME)
+    def changed(self, change: VoiceChange,
+                configured: VoiceSettings | None = None) -> VoiceSettings:
+        """Apply "slower"/"louder" steps, staying within the bounds; "normal speed" and
+        "normal volume" go back to the `configured` rate and volume first."""
+        base = configured or VoiceSettings()
+        rate0 = base.rate if change.reset_rate else self.rate
+        volume0 = base.volume if change.reset_volume else self.volume
+        rate = _clamp(rate0 + change.rate_steps * RATE_STEP_WPM, MIN_RATE_WPM, MAX_RATE_WPM)
+        volume = _clamp(volume0 * VOLUME_STEP**change.volume_steps, MIN_VOLUME, MAX_VOLUME)
         return replace(self, rate=int(rate), volume=round(volume, 4))
 
 
@@ -430,6 +435,7 @@ class Synthesizer:
             rate=int(_clamp(rate or DEFAULT_RATE_WPM, MIN_RATE_WPM, MAX_RATE_WPM)),
             volume=_clamp(DEFAULT_VOLUME if volume is None else volume, MIN_VOLUME, MAX_VOLUME),
         )
+        self._configured = self._settings  # what "normal speed" goes back to
         self._lock = threading.Lock()  # cache and settings
         self._fill_lock = threading.Lock()  # one miss at a time: no prompt synthesized twice
         self._memory: OrderedDict[tuple[str, str, int, float], Speech] = OrderedDict()
@@ -459,7 +465,13 @@ class Synthesizer:
     def change(self, change: VoiceChange) -> VoiceSettings:
         """Apply "slower", "louder"...: later prompts use the new settings."""
         with self._lock:
-            self._settings = self._settings.changed(change)
+            self._settings = self._settings.changed(change, self._configured)
+            return self._settings
+
+    def reset(self) -> VoiceSettings:
+        """Back to the rate and volume it started with (a kiosk's next resident)."""
+        with self._lock:
+            self._settings = self._configured
             return self._settings
 
     def synthesize(self, text: str) -> Speech:

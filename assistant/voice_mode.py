@@ -30,7 +30,7 @@ from assistant.dialog_data import Dialogs
 from assistant.listening import UNINTELLIGIBLE, Endpointing, TurnListener
 from assistant.ports import Clock, Heard, Screen, Spoken, Touches, Vocabulary, VoiceChange
 from assistant.screen.view import idle_view
-from assistant.session import Session
+from assistant.session import Care, Session, device_alert
 from assistant.transcript import Error, Transcript
 from assistant.words import normalize
 
@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READ_TIMEOUT_S = 0.2
 MICROPHONE_LOST = "I can't hear you: the microphone stopped working. I'll wait until it is back."
+# A loudspeaker that comes back (a cable pushed in, a USB speaker re-enumerated) is given a
+# moment before the last line is said again: its first half second is often not yet audible.
+SPEAKER_SETTLE_S = 0.5
 DEFAULT_REPLY_PAUSE_S = 0.3  # on top of the system's own delay: the brief's 0.6-1.5 s sweet spot
 
 
@@ -55,7 +58,9 @@ class AudioVoice:
                  vad: SpeechDetector, clock: Clock, report: Callable[[str], None],
                  endpointing: Endpointing | None = None, reply_pause: float = DEFAULT_REPLY_PAUSE_S,
                  min_confidence: float = 0.0, touches: Touches | None = None,
-                 screen: Screen | None = None) -> None:
+                 screen: Screen | None = None,
+                 device_lost: Callable[[Literal["microphone", "loudspeaker"]], None] | None = None,
+                 ) -> None:
         self.mic = mic
         self.speaker = speaker
         self.synthesizer = synthesizer
@@ -68,6 +73,7 @@ class AudioVoice:
         self.min_confidence = min_confidence
         self.touches = touches
         self.screen = screen
+        self.device_lost = device_lost  # a kiosk tells staff it is deaf or mute
         self._answer_ended: float | None = None
         self._mic_lost = False
         self._speaker_lost = False
@@ -94,6 +100,7 @@ class AudioVoice:
                 self.speaker.wait_for_device()
                 self._device("loudspeaker", True)
                 self.report("The loudspeaker is back. Repeating the last prompt.")
+                time.sleep(SPEAKER_SETTLE_S)
                 continue
             if self._speaker_lost:
                 self._speaker_lost = False
@@ -164,14 +171,21 @@ class AudioVoice:
     def _device(self, name: Literal["microphone", "loudspeaker"], working: bool) -> None:
         if self.screen is not None:
             self.screen.device(name, working)
+        if not working and self.device_lost is not None:
+            try:
+                self.device_lost(name)
+            except Exception as exc:  # noqa: BLE001 - the voice goes on whatever alerts do
+                self.report(f"could not raise the device alert: {exc}")
 
     def change_voice(self, change: VoiceChange) -> None:
         self.synthesizer.change(change)
 
     # --- listening ----------------------------------------------------------------------
 
-    def listen(self, vocabulary: Vocabulary, seconds: float) -> Heard | None:
-        """Listen for up to `seconds` of real time (monotonic: never the session's clock)."""
+    def listen(self, vocabulary: Vocabulary, seconds: float,
+               stop: Callable[[], bool] | None = None) -> Heard | None:
+        """Listen for up to `seconds` of real time (monotonic: never the session's clock);
+        `stop` is asked between frames while nobody is speaking."""
         from assistant.audio import AudioDeviceError
 
         until = time.monotonic() + seconds
@@ -196,7 +210,8 @@ class AudioVoice:
                 if heard is not None:
                     self._answer_ended = time.monotonic()
                     return heard  # the machine treats a low confidence as unclear
-            if not listener.speaking and time.monotonic() >= until:
+            if not listener.speaking and (time.monotonic() >= until or (
+                    stop is not None and stop())):
                 return None
 
     def _listener(self, vocabulary: Vocabulary) -> TurnListener:
@@ -247,12 +262,18 @@ class AudioVoice:
         except Exception:  # noqa: BLE001 - barge-in is best effort; listen() handles faults
             return None
 
-    def wait_for_phrase(self, phrase: str) -> None:
-        """Idle until the wake phrase is said: cheap, and deaf to other speech."""
+    def wait_for_phrase(self, phrase: str, beat: Callable[[], None] | None = None) -> None:
+        """Idle until the wake phrase is said: cheap, and deaf to other speech (with a
+        supervisor watching, `beat` is called as it listens)."""
         vocabulary = Vocabulary((phrase,))
         wanted = normalize(phrase)
+        def beating() -> bool:
+            if beat is not None:
+                beat()
+            return False  # only the wake phrase ends the wait
+
         while True:
-            heard = self.listen(vocabulary, float("inf"))
+            heard = self.listen(vocabulary, float("inf"), stop=beating)
             if heard is not None and self._accepted(heard) and normalize(heard.text) == wanted:
                 return
 
@@ -286,28 +307,56 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
         return 3
     clock = make_clock(args.time_scale) if args.time_scale != 1 else RealClock()
     reply_pause = DEFAULT_REPLY_PAUSE_S if args.reply_pause is None else args.reply_pause
-    from assistant.cli import start_screen
+    from assistant.cli import open_records, remember_preferences, start_screen
+    from assistant.kiosk import (
+        Liveness,
+        care_from_args,
+        finish_alerts,
+        session_record,
+        state_dir,
+        stop_cleanly_on_sigterm,
+    )
+    from assistant.session import Care
 
-    screen = start_screen(args)
+    if args.kiosk:
+        stop_cleanly_on_sigterm()
+    liveness = Liveness(state_dir(args)) if args.kiosk else None
+    crashed = liveness.start() if liveness is not None else False
+    base = care_from_args(args, report)
+    care = Care(base.alerts, base.place, base.kiosk, base.idle_seconds,
+                liveness.beat if liveness is not None else None)
+    screen = start_screen(args, care)
+    records = open_records(args)
+    preferences = records if remember_preferences(args) else None
     voice = AudioVoice(mic, speaker, synthesizer, recognizer, Vad(), clock, report,
                        reply_pause=reply_pause, min_confidence=recognizer.min_confidence,
-                       touches=screen.touches if screen else None, screen=screen)
+                       touches=screen.touches if screen else None, screen=screen,
+                       device_lost=lambda name: _device_alert(care, name, report))
     prefetch = threading.Thread(target=synthesizer.prefetch, args=(_prompts(dialogs, args),),
                                 daemon=True)
     prefetch.start()
     mic.open()
+    if crashed:
+        voice.say(dialogs.phrases.prompts.restarted)
     try:
         while True:
+            if args.kiosk:  # nothing of the last resident: voice, screen, typed-ahead input
+                synthesizer.reset()
+                if screen is not None:
+                    screen.clear()
             if not args.once:
                 print(f"Listening for the wake phrase: \"{args.wake_phrase}\"", flush=True)
                 if screen is not None:
                     screen.show(idle_view(args.wake_phrase))
-                voice.wait_for_phrase(args.wake_phrase)
-            transcript = Transcript.to_file(args.transcript, clock)
+                voice.wait_for_phrase(args.wake_phrase, care.beat)
+            record = session_record(args.kiosk_records) if args.kiosk else args.transcript
+            transcript = Transcript.to_file(record, clock)
             holder[:] = [transcript]
             machine = DialogMachine(dialogs, args.emergency_number,
-                                    min_confidence=recognizer.min_confidence)
-            Session(machine, voice, clock, transcript, session_options(args), screen).run()
+                                    min_confidence=recognizer.min_confidence, kiosk=args.kiosk,
+                                    name=args.name)
+            Session(machine, voice, clock, transcript, session_options(args), screen,
+                    care, log=records, preferences=preferences).run()
             transcript.close()
             holder.clear()
             if args.once:
@@ -315,17 +364,32 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        finish_alerts(care)
+        if liveness is not None:
+            liveness.stopped()
         mic.close()
+        if records is not None:
+            records.close()
         if screen is not None:
             screen.finished()
             screen.stop()
 
 
+def _device_alert(care: Care, name: Literal["microphone", "loudspeaker"],
+                  report: Callable[[str], None]) -> None:
+    alert = device_alert(care, name)
+    if alert is not None:
+        report(f"Alert {alert.id} raised: {alert.reason}")
+
+
 def _prompts(dialogs: Dialogs, args: argparse.Namespace) -> list[str]:
     """The fixed prompts, synthesized ahead so the first replies start at once."""
-    machine = DialogMachine(dialogs, args.emergency_number)
+    machine = DialogMachine(dialogs, args.emergency_number, name=args.name)
     first = machine.start(0.0).says
     fill = machine.model.fill
     texts = [*first, *(fill(q.ask) for q in dialogs.question_nodes().values())]
     texts += [fill(t) for t in dialogs.emergency.steps]
+    if args.kiosk or args.alert_mqtt:  # an acknowledgement is said the moment it comes
+        prompts = dialogs.phrases.prompts
+        texts += [prompts.staff_know if args.kiosk else prompts.caregiver_knows]
     return texts

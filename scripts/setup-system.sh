@@ -11,6 +11,7 @@
 #   graphviz                  the dialog flow diagram (--diagram)
 #   chromium                  the screen's tests (--screen) run the page in headless Chromium
 #   nodejs (npm)              axe-core, the accessibility checker the screen's tests run
+#   mosquitto                 the MQTT broker the alert tests start (kiosk and caregiver alerts)
 #   python3-venv              only if python3 cannot create the virtualenv yet
 set -euo pipefail
 
@@ -25,6 +26,7 @@ packages=(
     graphviz
     chromium
     nodejs
+    mosquitto
 )
 if ! command -v npm >/dev/null 2>&1; then
     packages+=(npm)  # Debian's nodejs comes without it (other builds of nodejs include it)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -132,6 +134,22 @@ def path_to(dialogs: Dialogs, target: str) -> dict[str, str]:
     raise AssertionError(f"no yes/no path leads to {target}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tests' own configuration and data folders (XDG), for every run.py they start: a
+    developer's own configuration file is never read, and their history never written."""
+    home = tmp_path_factory.mktemp("xdg")
+    saved = {key: os.environ.get(key) for key in ("XDG_CONFIG_HOME", "XDG_DATA_HOME")}
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")
+    os.environ["XDG_DATA_HOME"] = str(home / "share")
+    yield home
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def dialogs() -> Dialogs:
     return load_dialogs()
@@ -153,15 +171,39 @@ def converse(dialogs: Dialogs) -> Converse:
 # `pytest -m "not audio and not slow"` runs the core in seconds.
 AUDIO_MODULES = {"test_asr_pocketsphinx", "test_asr_vosk", "test_audio", "test_real_voices",
                  "test_tts", "test_vad", "test_voice_e2e", "test_wake_phrase", "test_vosk_korean",
-                 "test_screen_voice", "test_hearing_side"}
+                 "test_screen_voice", "test_hearing_side", "test_kiosk_voice"}
 SLOW_MODULES = {"test_text_mode", "test_machine_properties", "test_types", "test_package",
-                "test_corpus", "test_benches", "test_screen_browser"}
+                "test_corpus", "test_benches", "test_screen_browser", "test_history_runs",
+                "test_report_browser", "test_alerts_broker", "test_kiosk"}
+
+
+# The suite runs on two processes (pytest-xdist, `-n 2 --dist loadgroup` in pyproject.toml).
+# The voice modules mostly wait on real time (speech plays at its pace), so they share the
+# machine well with the computing ones. They go first, longest first, each kept whole on one
+# process (one virtual sound card per module; costly module fixtures built once), so the
+# two processes end together.
+LONGEST_FIRST = ("test_voice_e2e", "test_kiosk_voice", "test_screen_voice", "test_hearing_side",
+                 "test_benches")
+
+
+def _module(item: pytest.Item) -> str:
+    return item.module.__name__ if item.module else ""  # type: ignore[attr-defined]
+
+
+def _start_order(item: pytest.Item) -> int:
+    module = _module(item)
+    if module in LONGEST_FIRST:
+        return LONGEST_FIRST.index(module)
+    return len(LONGEST_FIRST) + (0 if module in AUDIO_MODULES | SLOW_MODULES else 1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        module = item.module.__name__ if item.module else ""  # type: ignore[attr-defined]
+        module = _module(item)
         if module in AUDIO_MODULES:
             item.add_marker(pytest.mark.audio)
         if module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+        if module in AUDIO_MODULES | SLOW_MODULES:
+            item.add_marker(pytest.mark.xdist_group(module))
+    items.sort(key=_start_order)  # stable: each module's own order is kept

@@ -15,7 +15,8 @@ from conftest import Conversation
 
 from assistant.dialog import DialogMachine
 from assistant.dialog_data import Dialogs, Question
-from assistant.dialog_model import CHECK_IN, PAUSED, RUNNING, UNWELL
+from assistant.dialog_model import CHECK_IN, PAUSED, RUNNING, UNWELL, WHICH
+from assistant.route_effects import VOICE_CHANGES  # slower, louder, normal speed...
 from assistant.transcript import HeardEvent, Outcome
 
 ROUTINE_PATH = {"offer_routine": "yes", "can_stand": "yes", "ready": "yes"}
@@ -70,6 +71,9 @@ def reach(machine: DialogMachine, dialogs: Dialogs, at: str) -> Conversation:
         return conv
     if at in ("check_in", "which"):
         _answer_until(conv, ROUTINE_PATH, lambda c: c.state == CHECK_IN)
+        if at == "which":
+            conv.reply("yes")
+            assert conv.state == WHICH
         return conv
     raise AssertionError(f"unknown moment {at}")
 
@@ -117,7 +121,7 @@ def effect_of(conv: Conversation, dialogs: Dialogs, before: str, said: list[str]
             return Effect("remind", text)  # it cannot call: "Please call 911 now"
         if heard.understood == "repeat":
             return Effect("repeat", text)
-        if heard.understood in ("slower", "faster", "louder", "softer"):
+        if heard.understood in VOICE_CHANGES:
             return Effect("voice", text)
         if heard.understood == "what_can_i_say":
             return Effect("options", text)
@@ -130,7 +134,7 @@ def effect_of(conv: Conversation, dialogs: Dialogs, before: str, said: list[str]
                        "confirm_no": "confirm"}[kind], text)
     if heard.understood in ("repeat",):
         return Effect("repeat", text)
-    if heard.understood in ("slower", "faster", "louder", "softer"):
+    if heard.understood in VOICE_CHANGES:
         return Effect("voice", text)
     if heard.understood in ("what_can_i_say",):
         return Effect("options", text)
@@ -138,6 +142,8 @@ def effect_of(conv: Conversation, dialogs: Dialogs, before: str, said: list[str]
         return Effect("help", text)
     if state == UNWELL and before != UNWELL:
         return Effect("ask_unwell", text)
+    if heard.understood == "stop_sign" and state == WHICH:  # no sign named: which is it?
+        return Effect("ask_which" if before != WHICH else "reask", text)
     if heard.understood == "stop_sign" or (
             state == "goodbye" and "urgent" in outcomes and before.startswith("routine.")):
         return Effect("stop_routine", text)

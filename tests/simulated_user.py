@@ -72,7 +72,31 @@ class SpokenSession:
         return [e["disposition"] for e in self.of_type("outcome")]
 
 
-Watcher = Callable[[SpokenSession, "subprocess.Popen[bytes]"], None]
+class Assistant:
+    """The assistant's process as a watcher sees it. `terminate()` ends it a moment later:
+    a line is written to the transcript as said when the player has handed over its last
+    sample, which then still has the sound system's buffer to go through before it is in
+    the loudspeaker recording; ended at once, the test would judge a clipped line."""
+
+    TAIL_S = 0.6
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.end_at: float | None = None
+
+    def poll(self) -> int | None:
+        return self.proc.poll()
+
+    def terminate(self) -> None:
+        if self.end_at is None:
+            self.end_at = time.monotonic() + self.TAIL_S
+
+    def end_if_due(self) -> None:
+        if self.end_at is not None and time.monotonic() >= self.end_at and self.poll() is None:
+            self.proc.terminate()
+
+
+Watcher = Callable[[SpokenSession, Assistant], None]
 
 
 def run_spoken_session(rig: VirtualAudio, script: Script, tmp: Path, *, timeout: float = 240,
@@ -93,6 +117,7 @@ def run_spoken_session(rig: VirtualAudio, script: Script, tmp: Path, *, timeout:
         result.speaker_started = time.monotonic()
         proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assistant = Assistant(proc)
         deadline = time.monotonic() + timeout
         try:
             while proc.poll() is None and time.monotonic() < deadline:
@@ -117,7 +142,8 @@ def run_spoken_session(rig: VirtualAudio, script: Script, tmp: Path, *, timeout:
                             result.answered.append((time.monotonic(), state, answer))
                             play_into_mic(rig, spoken(answer), wait=True)
                 if during is not None:
-                    during(result, proc)
+                    during(result, assistant)
+                assistant.end_if_due()
                 time.sleep(0.05)
         finally:
             if proc.poll() is None:

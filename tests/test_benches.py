@@ -19,6 +19,24 @@ def test_the_interpretation_benchmark_prints_its_figures() -> None:
     assert "DialogMachine.hear() end to end" in run.stdout
 
 
+def test_the_history_benchmark_prints_the_cost_per_event() -> None:
+    run = subprocess.run([sys.executable, "-m", "bench.history", "--runs", "1"], cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "synchronous=FULL (shipped)" in run.stdout and "ms per event" in run.stdout
+    assert "The report over eight weeks" in run.stdout
+
+
+def test_the_alert_benchmark_prints_delivery_and_restart_times() -> None:
+    run = subprocess.run([sys.executable, "-m", "bench.alerts", "--runs", "1", "--down", "0.5"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    for figure in ("alert raised -> delivered (PUBACK), broker up",
+                   "broker listening again -> on the staff dashboard",
+                   "keyboard kiosk killed -> apology said, waiting again"):
+        assert figure in run.stdout and "median" in run.stdout
+
+
 def test_the_hearing_benchmark_prints_its_figures_on_the_tests_own_clips() -> None:
     run = subprocess.run([sys.executable, "-m", "bench.hearing", "--clips",
                           str(REPO / "tests" / "clips" / "speech_commands"), "--per-label", "3",
@@ -36,11 +54,11 @@ def test_the_engine_benchmark_prints_load_time_and_memory_for_both_engines() -> 
 
 
 def test_the_hearing_side_by_side_prints_its_tables_on_the_tests_own_clips() -> None:
-    """`python -m bench --hearing`: every room, speaker and recognizer, on two clips a label,
-    then endpointing side by side."""
+    """`python -m bench --hearing`: every room, speaker and recognizer, on one clip a label,
+    then endpointing side by side (the figures themselves: tests/test_hearing_side.py)."""
     run = subprocess.run([sys.executable, "-m", "bench", "--hearing", "--clips",
-                          str(REPO / "tests" / "clips" / "speech_commands"), "--per-label", "2",
-                          "--synthesized", "2", "--jobs", "1"], cwd=REPO, capture_output=True,
+                          str(REPO / "tests" / "clips" / "speech_commands"), "--per-label", "1",
+                          "--synthesized", "1", "--jobs", "1"], cwd=REPO, capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     out = run.stdout

@@ -194,6 +194,20 @@ def test_a_phrase_that_names_two_symptoms(tmp_path: Path) -> None:
                  "phrase 'chest pain' for symptom dizziness already means symptom chest_pain")
 
 
+def test_a_phrase_that_is_a_symptom_and_no_symptom(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "understanding.yaml", "phrases: [unwell, ",
+                    "phrases: [unwell, fed up, ")
+    assert_names(error_of(folder), "understanding.yaml",
+                 line_of(folder, "understanding.yaml", "phrases: [unwell, fed up"),
+                 "phrase 'fed up' for symptom unwell already means no symptom")
+
+
+def test_feeling_unwell_asks_which_it_is_and_has_no_outcome_of_its_own(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "routine.yaml", "    then: which\n",
+                    "    outcome: urgent\n    then: which\n")
+    assert "then: which has no outcome" in error_of(folder)
+
+
 def test_a_stop_sign_naming_a_symptom_that_does_not_exist(tmp_path: Path) -> None:
     folder = broken(tmp_path, "routine.yaml", "symptoms: [pain, ", "symptoms: [pian, ")
     message = error_of(folder)

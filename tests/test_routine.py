@@ -378,11 +378,7 @@ def test_chest_pain_at_any_moment_is_the_guidance(converse: Converse, dialogs: D
     assert not later & exercise_lines(dialogs)
 
 
-@pytest.mark.parametrize("where", [RUNNING, PAUSED, CHECK_IN, WHICH])
-@pytest.mark.parametrize("sign", sorted(_DIALOGS.routine.stop_signs))
-def test_stop_signs_stop_with_their_guidance(converse: Converse, dialogs: Dialogs, where: str,
-                                             sign: str) -> None:
-    details = dialogs.routine.stop_signs[sign]
+def routine_at(converse: Converse, dialogs: Dialogs, where: str) -> Conversation:
     conv = run_until(start_routine(converse), "Four.")
     if where == PAUSED:
         conv.reply("pause")
@@ -392,6 +388,16 @@ def test_stop_signs_stop_with_their_guidance(converse: Converse, dialogs: Dialog
             conv.reply("yes")
             assert dialogs.routine.check_in.which in conv.last.says
     assert conv.state == where
+    return conv
+
+
+@pytest.mark.parametrize("where", [RUNNING, PAUSED, CHECK_IN, WHICH])
+@pytest.mark.parametrize("sign", sorted(name for name, sign in _DIALOGS.routine.stop_signs.items()
+                                        if sign.then != "which"))
+def test_stop_signs_stop_with_their_guidance(converse: Converse, dialogs: Dialogs, where: str,
+                                             sign: str) -> None:
+    details = dialogs.routine.stop_signs[sign]
+    conv = routine_at(converse, dialogs, where)
     turn = conv.reply(dialogs.words.symptoms[details.symptoms[0]].phrases[0])
     said = [line.replace("911", "{emergency_number}") for line in turn.says]
     assert said[:len(details.say)] == list(details.say)
@@ -513,3 +519,31 @@ def test_louder_while_paused_keeps_the_long_pause(converse: Converse, dialogs: D
     assert conv.state == "routine.paused"
     assert turn.listening is not None
     assert turn.listening.until - conv.now == pytest.approx(dialogs.routine.paused.seconds)
+
+
+@pytest.mark.parametrize("where", [RUNNING, PAUSED, CHECK_IN])
+@pytest.mark.parametrize("said", ["I feel unwell", "I don't feel well", "I'm feeling awful"])
+def test_feeling_unwell_stops_the_exercise_and_asks_which_it_is(
+        converse: Converse, dialogs: Dialogs, where: str, said: str) -> None:
+    conv = routine_at(converse, dialogs, where)
+    before = conv.machine.disposition
+    turn = conv.reply(said)
+    assert conv.state == WHICH
+    assert turn.says == ["Stop now, and stay seated.", dialogs.routine.check_in.which]
+    assert conv.machine.disposition == before  # the answer to "which is it?" decides
+    conv.reply("my chest")
+    assert conv.state == "emergency" and conv.machine.disposition == "emergency"
+
+
+def test_feeling_unwell_with_no_answer_to_which_it_is_ends_safely(converse: Converse,
+                                                                 dialogs: Dialogs) -> None:
+    conv = routine_at(converse, dialogs, RUNNING)
+    conv.reply("I feel unwell")
+    conv.reply("I just feel unwell")  # no answer to which: asked again, simpler
+    assert conv.state == WHICH and conv.machine.disposition == "routine"
+    mark = len(conv.turns)
+    conv.finish()  # silence
+    later = [line for t in conv.turns[mark:] for line in t.says]
+    assert conv.machine.disposition == "urgent"
+    assert not set(later) & exercise_lines(dialogs)
+    assert any("call 911" in line for line in later)

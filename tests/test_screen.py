@@ -27,7 +27,8 @@ from assistant.transcript import Transcript
 
 ANSWER_ACTIONS = {"yes": "yes", "no": "no", "unsure": "unsure", "repeat": "repeat",
                   "help": "help", "pause": "pause", "resume": "resume", "skip": "skip",
-                  "stop": "stop", "unwell": "stop", "next": "next", "acknowledged": "acknowledged"}
+                  "stop": "stop", "unwell": "stop_sign", "next": "next",
+                  "acknowledged": "acknowledged"}
 
 
 def keys(view: ScreenView) -> list[str]:
@@ -115,6 +116,18 @@ def test_every_button_means_what_it_says_wherever_it_is_shown(converse: Converse
             "routine:chest_pain", "emergency:acknowledged"} <= seen
 
 
+def test_touching_i_feel_unwell_stops_the_exercise_and_asks_which_it_is(
+        converse: Converse, dialogs: Dialogs) -> None:
+    conv = converse().follow(path_to(dialogs, "running") | {"can_stand": "yes"},
+                             "routine.running")
+    unwell = next(b for b in view_of(conv.machine).answers if b.key == "unwell")
+    conv.reply(unwell.says)
+    assert conv.state == "routine.which"
+    assert conv.says[-2:] == ["Stop now, and stay seated.", dialogs.routine.check_in.which]
+    conv.reply("chest pain")
+    assert conv.state == "emergency"
+
+
 def test_a_touch_answers_through_the_same_dialog_recorded_as_touch(dialogs: Dialogs) -> None:
     clock = FakeClock()
     inbox = TouchInbox()
@@ -155,7 +168,7 @@ def test_captions_come_before_the_voice_says_them_and_the_question_stands_out(
     assert order.index(f"caption: {first}") == order.index(f"say: {first}") - 1
     questions = [text for text, question in screen.captions if question]
     assert questions[0] == first
-    greeting = dialogs.check.greeting.say[0]
+    greeting = dialogs.check.greeting.say[0].replace("{to_name}", "")  # no name set
     assert (greeting, False) in screen.captions, "the greeting is a caption, not a question"
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from playwright import sync_api as playwright_api
-from simulated_user import SpokenSession, run_spoken_session
+from simulated_user import Assistant, SpokenSession, run_spoken_session
 from virtual_audio import VirtualAudio, replug, require_rig, rig_while, unplug
 
 from assistant.dialog_data import Dialogs
@@ -53,7 +53,7 @@ def test_one_answer_touched_the_next_spoken(rig: VirtualAudio, tmp_path: Path,
                                     args=["--no-sandbox"])
         page = browser.new_page()
 
-        def watch(session: SpokenSession, proc: subprocess.Popen[bytes]) -> None:
+        def watch(session: SpokenSession, proc: Assistant) -> None:
             if page.url == "about:blank":
                 try:
                     page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
@@ -94,7 +94,7 @@ def test_a_lost_microphone_is_shown_and_a_touch_still_answers(tmp_path: Path,
         page = browser.new_page()
         banner = page.locator("#devices")
 
-        def watch(session: SpokenSession, proc: subprocess.Popen[bytes]) -> None:
+        def watch(session: SpokenSession, proc: Assistant) -> None:
             if page.url == "about:blank":
                 try:
                     page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
@@ -141,7 +141,7 @@ def test_with_the_loudspeaker_lost_the_page_carries_the_conversation(
         banner = page.locator("#devices")
         asked = page.locator("#captions p.question")
 
-        def watch(session: SpokenSession, proc: subprocess.Popen[bytes]) -> None:
+        def watch(session: SpokenSession, proc: Assistant) -> None:
             if page.url == "about:blank":
                 try:
                     page.goto(f"http://127.0.0.1:{port}/", timeout=2000)

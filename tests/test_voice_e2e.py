@@ -9,15 +9,15 @@ only that the program wrote it down.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
-from simulated_user import Script, SpokenSession, Watcher, run_spoken_session, spoken
-from speaker_check import best_match, presence, prompt_audio
+from simulated_user import Assistant, Script, SpokenSession, Watcher, run_spoken_session, spoken
+from speaker_check import presence, prompt_audio
 from virtual_audio import (
     RATE,
     SpeakerRecorder,
@@ -77,7 +77,7 @@ def audible(session: SpokenSession, text: str, start_s: float = 0.0,
 def end_when(done: Callable[[SpokenSession], bool]) -> Watcher:
     """End the assistant once the test has seen what it came for."""
 
-    def watch(session: SpokenSession, proc: subprocess.Popen[bytes]) -> None:
+    def watch(session: SpokenSession, proc: Assistant) -> None:
         if done(session) and proc.poll() is None:
             proc.terminate()
 
@@ -111,7 +111,7 @@ def test_sudden_onset_yes_ends_in_spoken_call_911_guidance(rig: VirtualAudio, tm
     answered_at = session.answered[0][0] - session.speaker_started
     guidance = audible(session, first_step, answered_at)
     next_question = audible(session, question_text(dialogs, "chest_pain"), answered_at)
-    assert guidance >= PRESENT and guidance > 2 * next_question
+    assert guidance >= PRESENT > next_question, (guidance, next_question)
 
 
 def test_silence_leads_to_a_spoken_reprompt(rig: VirtualAudio, tmp_path: Path,
@@ -184,6 +184,11 @@ def test_what_by_voice_says_the_question_again(rig: VirtualAudio, tmp_path: Path
 
 
 WARM_UP_SCALE = 0.2  # waits (the warm-up's beats) five times shorter; speech at its pace
+# The simulated user's "no" through the whole check. Synthesized at 150 words a minute it is
+# heard as "nope" at 0.71-0.92: about half the red flags were confirmed ("Just to be sure"),
+# and one confirmation heard below the floor ends the check safely in the call-911 guidance
+# (the product's rule, which the test does not bend). At 170 it is heard at 0.93-0.96.
+BRISK_WPM = 170
 
 
 def test_all_no_reaches_the_routine_and_counts_reps_aloud(rig: VirtualAudio, tmp_path: Path,
@@ -191,19 +196,26 @@ def test_all_no_reaches_the_routine_and_counts_reps_aloud(rig: VirtualAudio, tmp
     def counted(session: SpokenSession) -> list[int]:
         return list(dict.fromkeys(e["rep"] for e in session.of_type("exercise")))
 
+    script = answers({"offer_routine": ["yes"], "can_stand": ["no"], "ready": ["yes"]},
+                     default="no")
+    brisk_no = spoken("no", BRISK_WPM)
+
+    def say_no_briskly(state: str, count: int) -> str | npt.NDArray[np.int16] | None:
+        answer = script(state, count)
+        return brisk_no if answer == "no" else answer
+
     session = run_spoken_session(
-        rig, answers({"offer_routine": ["yes"], "can_stand": ["no"], "ready": ["yes"]},
-                     default="no"),
-        tmp_path, extra=("--time-scale", str(WARM_UP_SCALE)), timeout=600,  # a short warm-up
+        rig, say_no_briskly, tmp_path, timeout=600,
+        extra=(*FAST, "--time-scale", str(WARM_UP_SCALE)),  # a short warm-up
         during=end_when(lambda s: len(counted(s)) >= 3))
     heard = [(e["text"], e["understood"], e["confidence"]) for e in session.of_type("heard")]
     assert session.dispositions[-1:] == ["routine"], (heard, session.of_type("error"))
     assert counted(session)[:3] == [1, 2, 3]
     first = dialogs.routine.exercises[0]
-    assert audible(session, first.how, rate=None) >= PRESENT
-    counts = [audible(session, count_cue(dialogs, n), rate=None) for n in (1, 2, 3)]
+    assert audible(session, first.how) >= PRESENT
+    counts = [audible(session, count_cue(dialogs, n)) for n in (1, 2, 3)]
     assert min(counts) >= PRESENT, counts
-    # How long the whole check takes a person with no red flag, by voice at the default
+    # How long the whole check takes a person with no red flag, by voice at the tests'
     # pace, answers included: from the first word to the answer to the exercise offer.
     says = session.of_type("say")
     offer = next(e for e in session.of_type("heard") if e["text"] and e["t"] > next(
@@ -214,7 +226,7 @@ def test_all_no_reaches_the_routine_and_counts_reps_aloud(rig: VirtualAudio, tmp
     real = (offer["t"] - says[0]["t"]) * WARM_UP_SCALE + says[0]["ended"] - says[0]["started"]
     print(f"\nno-red-flag check by voice: {real:.1f} s, {len(asked)} questions of which "
           f"{sum(s['text'].startswith(sure) for s in asked)} confirmations of a doubtful "
-          f"'no', default speaking rate", flush=True)
+          f"'no', at {FAST[1]} words a minute", flush=True)
 
 
 def test_help_spoken_while_the_assistant_talks_interrupts_it(rig: VirtualAudio, tmp_path: Path,
@@ -226,7 +238,7 @@ def test_help_spoken_while_the_assistant_talks_interrupts_it(rig: VirtualAudio, 
 
         said = False
 
-        def __call__(self, session: SpokenSession, proc: subprocess.Popen[bytes]) -> None:
+        def __call__(self, session: SpokenSession, proc: Assistant) -> None:
             recorder = session.recorder
             assert recorder is not None
             if not self.said:
@@ -245,8 +257,9 @@ def test_help_spoken_while_the_assistant_talks_interrupts_it(rig: VirtualAudio, 
     interrupted = prompt_audio(cut_short[0]["text"], int(FAST[1]))
     # 5.5 s long; "help" ends about 2.5 s in: its last third (from 3.7 s) is never played
     last_third = len(interrupted) * 2 // 3
-    assert best_match(session.speaker, interrupted[:RATE])[0] >= PRESENT  # it began
-    assert best_match(session.speaker, interrupted[last_third:])[0] < PRESENT  # and was cut
+    began = presence(session.speaker, interrupted[:RATE])
+    played_to_the_end = presence(session.speaker, interrupted[last_third:])
+    assert began >= PRESENT > played_to_the_end, (began, played_to_the_end)
     assert audible(session, help_question) >= PRESENT
 
 
@@ -273,7 +286,7 @@ def test_microphone_failing_mid_answer_is_reported_and_the_session_resumes(
 
         step = "wait for the question"
 
-        def __call__(self, session: SpokenSession, proc: subprocess.Popen[bytes]) -> None:
+        def __call__(self, session: SpokenSession, proc: Assistant) -> None:
             if self.step == "wait for the question" and session.of_type("listen"):
                 play_into_mic(fault_rig, spoken("yes"), wait=False)
                 time.sleep(0.3)
@@ -303,14 +316,14 @@ def test_microphone_failing_mid_answer_is_reported_and_the_session_resumes(
 def test_loudspeaker_failing_mid_prompt_is_reported_and_the_prompt_repeated(
         fault_rig: VirtualAudio, tmp_path: Path, dialogs: Dialogs) -> None:
     guidance = dialogs.emergency.steps[0].format(emergency_number="911")
-    greeting = dialogs.check.greeting.say[0]
+    greeting = dialogs.check.greeting.say[0].replace("{to_name}", "")  # no name set
 
     class UnplugMidPrompt:
         """Pulls the loudspeaker 1 s into the greeting; records it again once it is back."""
 
         after: SpeakerRecorder | None = None
 
-        def __call__(self, session: SpokenSession, proc: subprocess.Popen[bytes]) -> None:
+        def __call__(self, session: SpokenSession, proc: Assistant) -> None:
             recorder = session.recorder
             assert recorder is not None
             if self.after is None:

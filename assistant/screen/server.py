@@ -22,12 +22,16 @@ import threading
 from collections import deque
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import WSMsgType, web
 
 from assistant.ports import Heard, Source
+from assistant.screen.staff import StaffPage
 from assistant.screen.view import EMERGENCY, ScreenView
+
+if TYPE_CHECKING:
+    from assistant.alerts import MqttAlerts
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -84,8 +88,10 @@ class TouchInbox:
 class ScreenServer:
     """Serves the page on host:port and pushes the state to every open page."""
 
-    def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+                 alerts: MqttAlerts | None = None, staff_token: str | None = None) -> None:
         self.host, self.port = host, port
+        self.staff = StaffPage(alerts, staff_token) if alerts is not None and staff_token else None
         self.touches = TouchInbox()
         self._lock = threading.Lock()
         self._view: dict[str, Any] | None = None
@@ -128,6 +134,14 @@ class ScreenServer:
     def device(self, name: Literal["microphone", "loudspeaker"], working: bool) -> None:
         with self._lock:
             self._devices[name] = working
+        self._publish()
+
+    def clear(self) -> None:
+        """Between residents (kiosk): the captions and the last moment are gone."""
+        with self._lock:
+            self._captions.clear()
+            self._view = None
+            self._devices = {"microphone": True, "loudspeaker": True}
         self._publish()
 
     def watched(self) -> bool:
@@ -199,6 +213,13 @@ class ScreenServer:
         app.router.add_get("/state", self._state)
         app.router.add_get("/ws", self._socket)
         app.router.add_static("/static/", STATIC, show_index=False)
+        staff = self.staff
+        if staff is not None:
+            app.router.add_get("/staff", staff.page)
+            app.router.add_post("/staff", staff.sign_in)
+            app.router.add_post("/staff/ack", staff.acknowledge)
+        else:
+            app.router.add_get("/staff", _no_staff_page)
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -275,3 +296,8 @@ class ScreenServer:
             offered = {b["says"] for b in self._view["answers"]} if self._view else set()
         if text in offered or text == EMERGENCY.says:
             self.touches.put(moment, text, source if source in SOURCES else "touch")
+
+
+async def _no_staff_page(request: web.Request) -> web.Response:
+    return web.Response(status=404, text="No staff page: no staff token is configured "
+                        "(--staff-token) or no alerts are kept.")

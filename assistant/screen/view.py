@@ -72,9 +72,9 @@ ROUTINE_BUTTONS = (
     Button("skip", "Skip", "skip"),
     Button("stop", "Stop", "stop"),
 )
-# "I feel unwell" is "stop" in the routine: the machine then asks whether it is because
-# they feel unwell, and which it is (the same two steps as when it is said).
-UNWELL = Button("unwell", "I feel unwell", "stop")
+# "I feel unwell" in the routine: the exercise stops at once and "which is it?" is asked
+# (routine.yaml's stop sign `unwell`), as when it is said.
+UNWELL = Button("unwell", "I feel unwell", "I feel unwell")
 GUIDANCE_BUTTONS = (
     Button("next", "Next step", "next"),
     Button("repeat", "Repeat", "repeat"),
