@@ -11,7 +11,7 @@ answer does not cut them off (bench/endpointing.py measures both).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.asr.base import Recognizer
 from assistant.ports import Heard, Vocabulary
@@ -41,6 +41,14 @@ class Endpointing:
     # is not heard surely: a slow "I don't ... know" is recognized as if said at one go.
     squeeze_from_ms: int = 300
     kept_pause_ms: int = 180
+    # ... and what is heard that way is reported as just below "sure", so a "no" to a red
+    # flag found only by taking the pause out is confirmed ("Just to be sure"), never taken
+    # at once (a stranger's words in a long turn can be squeezed into one too).
+    squeezed_doubt: float = 0.01
+
+    @property
+    def squeezed_confidence(self) -> float:
+        return self.sure_confidence - self.squeezed_doubt
     max_utterance_ms: int = 8000
     # A turn also ends once it is longer than the longest phrase could take a slow speaker
     # (this per word, plus the slack): no phrase can be heard in it any more, and in a noisy
@@ -186,7 +194,10 @@ class TurnListener:
         # ("bird ... bird") squeezed together let as many as 0.7 of them in as answers.
         spans_the_pause = len(normalize(squeezed.text).split()) >= 2
         sure = squeezed.confidence is None or squeezed.confidence >= self.timing.sure_confidence
-        return squeezed if spans_the_pause and sure and self._accepted(squeezed) else whole
+        if not (spans_the_pause and sure and self._accepted(squeezed)):
+            return whole
+        doubtful = min(squeezed.confidence or 1.0, self.timing.squeezed_confidence)
+        return replace(squeezed, confidence=doubtful)
 
     def _recognize(self, frames: list[bytes]) -> Heard:
         self.recognizer.begin(self._vocabulary)

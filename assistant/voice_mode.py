@@ -329,6 +329,7 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
     records = open_records(args)
     preferences = records if remember_preferences(args) else None
     voice = AudioVoice(mic, speaker, synthesizer, recognizer, Vad(), clock, report,
+                       Endpointing(sure_confidence=dialogs.words.policy.sure_confidence),
                        reply_pause=reply_pause, min_confidence=recognizer.min_confidence,
                        touches=screen.touches if screen else None, screen=screen,
                        device_lost=lambda name: _device_alert(care, name, report))

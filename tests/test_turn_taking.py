@@ -137,9 +137,11 @@ def test_a_slow_speaker_is_not_cut_off_mid_phrase() -> None:
 
 def test_a_slow_speakers_phrase_is_heard_as_if_said_at_one_go() -> None:
     """Heard with its 1.2 s pause, "not ... really" is unsure; with the pause shortened
-    it is heard surely (real recognizers' models know phrases said at one go)."""
+    it is heard surely (real recognizers' models know phrases said at one go), and passed
+    on as heard with some doubt, so a denial of a red flag found this way is confirmed."""
     heard, _ = listen([*word("not"), *pause(1200), *word("really")])
-    assert heard is not None and heard.confidence == 0.9
+    assert heard is not None and heard.text == "not really"
+    assert heard.confidence == TIMING.squeezed_confidence < TIMING.sure_confidence
 
 
 def test_speech_that_is_no_answer_waits_out_the_patience() -> None:
