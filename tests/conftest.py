@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -197,6 +198,7 @@ def _start_order(item: pytest.Item) -> int:
     return len(LONGEST_FIRST) + (0 if module in AUDIO_MODULES | SLOW_MODULES else 1)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         module = _module(item)
@@ -207,3 +209,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if module in AUDIO_MODULES | SLOW_MODULES:
             item.add_marker(pytest.mark.xdist_group(module))
     items.sort(key=_start_order)  # stable: each module's own order is kept
+
+
+# Modules that keep a processor busy for a minute or more and wait on nothing (benchmarks,
+# the recognizer over hundreds of clips, the type checker). They run at a lower priority, so
+# the voice sessions beside them, which must keep up with sound in real time, are not starved.
+BACKGROUND_MODULES = {"test_hearing_side", "test_benches", "test_types", "test_corpus",
+                      "test_machine_properties", "test_flow_safety"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _in_the_background(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.module.__name__ not in BACKGROUND_MODULES:
+        yield
+        return
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    os.setpriority(os.PRIO_PROCESS, 0, min(before + 10, 19))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(PermissionError):  # only root may raise it back
+            os.setpriority(os.PRIO_PROCESS, 0, before)
