@@ -178,11 +178,11 @@ SLOW_MODULES = {"test_text_mode", "test_machine_properties", "test_types", "test
                 "test_report_browser", "test_alerts_broker", "test_kiosk"}
 
 
-# The suite runs on two processes (pytest-xdist, `-n 2 --dist loadgroup` in pyproject.toml).
-# The voice modules mostly wait on real time (speech plays at its pace), so they share the
-# machine well with the computing ones. They go first, longest first, each kept whole on one
-# process (one virtual sound card per module; costly module fixtures built once), so the
-# two processes end together.
+# The suite runs on two processes (pytest-xdist, `-n 2 --dist loadfile` in pyproject.toml:
+# each module whole on one process, so one virtual sound card per module and costly module
+# fixtures built once). The voice modules mostly wait on real time (speech plays at its
+# pace), so they share the machine well with the computing ones. They go first, longest
+# first, so the two processes end together.
 LONGEST_FIRST = ("test_voice_e2e", "test_kiosk_voice", "test_screen_voice", "test_hearing_side",
                  "test_benches")
 
@@ -198,7 +198,6 @@ def _start_order(item: pytest.Item) -> int:
     return len(LONGEST_FIRST) + (0 if module in AUDIO_MODULES | SLOW_MODULES else 1)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         module = _module(item)
@@ -206,8 +205,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.audio)
         if module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
-        if module in AUDIO_MODULES | SLOW_MODULES:
-            item.add_marker(pytest.mark.xdist_group(module))
     items.sort(key=_start_order)  # stable: each module's own order is kept
 
 
