@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -177,11 +178,11 @@ SLOW_MODULES = {"test_text_mode", "test_machine_properties", "test_types", "test
                 "test_report_browser", "test_alerts_broker", "test_kiosk"}
 
 
-# The suite runs on two processes (pytest-xdist, `-n 2 --dist loadgroup` in pyproject.toml).
-# The voice modules mostly wait on real time (speech plays at its pace), so they share the
-# machine well with the computing ones. They go first, longest first, each kept whole on one
-# process (one virtual sound card per module; costly module fixtures built once), so the
-# two processes end together.
+# The suite runs on two processes (pytest-xdist, `-n 2 --dist loadfile` in pyproject.toml:
+# each module whole on one process, so one virtual sound card per module and costly module
+# fixtures built once). The voice modules mostly wait on real time (speech plays at its
+# pace), so they share the machine well with the computing ones. They go first, longest
+# first, so the two processes end together.
 LONGEST_FIRST = ("test_voice_e2e", "test_kiosk_voice", "test_screen_voice", "test_hearing_side",
                  "test_benches")
 
@@ -204,6 +205,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.audio)
         if module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
-        if module in AUDIO_MODULES | SLOW_MODULES:
-            item.add_marker(pytest.mark.xdist_group(module))
     items.sort(key=_start_order)  # stable: each module's own order is kept
+
+
+# Modules that keep a processor busy for a minute or more and wait on nothing (benchmarks,
+# the recognizer over hundreds of clips, the type checker). They run at a lower priority, so
+# the voice sessions beside them, which must keep up with sound in real time, are not starved.
+BACKGROUND_MODULES = {"test_hearing_side", "test_benches", "test_types", "test_corpus",
+                      "test_machine_properties", "test_flow_safety"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _in_the_background(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.module.__name__ not in BACKGROUND_MODULES:
+        yield
+        return
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    os.setpriority(os.PRIO_PROCESS, 0, min(before + 10, 19))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(PermissionError):  # only root may raise it back
+            os.setpriority(os.PRIO_PROCESS, 0, before)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from local_net import free_port
 from paho.mqtt.enums import CallbackAPIVersion
 
 MOSQUITTO_PATHS = ("/usr/sbin/mosquitto", "/usr/bin/mosquitto")
@@ -29,12 +30,6 @@ def mosquitto_path() -> str | None:
     if found:
         return found
     return next((p for p in MOSQUITTO_PATHS if Path(p).exists()), None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Broker:

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 from kiosk_driver import REPO, TextKiosk
-from mqtt_broker import Broker, Staff, free_port, mosquitto_path
+from local_net import free_port
+from mqtt_broker import Broker, Staff, mosquitto_path
 
 needs_broker = pytest.mark.skipif(mosquitto_path() is None,
                                   reason="mosquitto is missing: bash scripts/setup-system.sh")

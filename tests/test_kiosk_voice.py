@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 from kiosk_driver import stop
-from mqtt_broker import Broker, Staff, free_port, mosquitto_path
+from local_net import free_port
+from mqtt_broker import Broker, Staff, mosquitto_path
 from simulated_user import REPO_ROOT, spoken
 from speaker_check import prompt_audio
 from virtual_audio import (

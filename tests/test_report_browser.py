@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import AXE, SCREENS, chromium, require_browser
 from eight_weeks import TODAY, eight_weeks
 from playwright import sync_api as playwright_api
 
@@ -19,13 +20,7 @@ from assistant.dialog_data import Dialogs
 from assistant.report import read_report, render_report
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-SCREENS = REPO / "docs" / "screens"
-
-if not CHROMIUM.exists() or not AXE.exists():  # pragma: no cover - scripts/setup.sh installs both
-    pytest.fail("the report's browser test needs /usr/bin/chromium and node_modules/axe-core: "
-                "run scripts/setup.sh", pytrace=False)
+require_browser("the report's browser tests")
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +36,9 @@ def report(dialogs: Dialogs, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+        browser = chromium(p)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

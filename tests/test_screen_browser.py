@@ -10,7 +10,6 @@ tests write screenshots of the three screens to docs/screens/, shown in the READ
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -21,20 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import AXE, SCREENS, chromium, require_browser
 from conftest import path_to
+from local_net import free_port
 from playwright import sync_api as playwright_api
 
 from assistant.dialog_data import Dialogs
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-SCREENS = REPO / "docs" / "screens"
 VIEWPORT = {"width": 1024, "height": 900}
 
-if not CHROMIUM.exists() or not AXE.exists():  # pragma: no cover - scripts/setup.sh installs both
-    pytest.fail("the screen's tests need /usr/bin/chromium and node_modules/axe-core: run "
-                "scripts/setup.sh", pytrace=False)
+require_browser("the screen's tests")
 
 
 @dataclass
@@ -48,12 +44,6 @@ class Running:
             return []
         lines = self.transcript.read_text("utf-8").splitlines()
         return [e for e in map(json.loads, lines) if e["type"] == kind]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -86,10 +76,9 @@ def session(tmp_path: Path) -> Iterator[Running]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+        browser = chromium(p)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import chromium
+from local_net import free_port
 from playwright import sync_api as playwright_api
 from simulated_user import Assistant, SpokenSession, run_spoken_session
 from virtual_audio import VirtualAudio, replug, require_rig, rig_while, unplug
 
 from assistant.dialog_data import Dialogs
 
-CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -31,12 +31,6 @@ def rig() -> Iterator[VirtualAudio]:
     require_rig()
     with rig_while("screen") as audio:
         yield audio
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_one_answer_touched_the_next_spoken(rig: VirtualAudio, tmp_path: Path,
@@ -49,8 +43,7 @@ def test_one_answer_touched_the_next_spoken(rig: VirtualAudio, tmp_path: Path,
         return "yes" if state == "check.chest_pain" else None  # the first one is touched
 
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox"])
+        browser = chromium(p)
         page = browser.new_page()
 
         def watch(session: SpokenSession, proc: Assistant) -> None:
@@ -89,8 +82,7 @@ def test_a_lost_microphone_is_shown_and_a_touch_still_answers(tmp_path: Path,
     seen: dict[str, str] = {}
 
     with rig_while("screen_faults") as rig, playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox"])
+        browser = chromium(p)
         page = browser.new_page()
         banner = page.locator("#devices")
 
@@ -135,8 +127,7 @@ def test_with_the_loudspeaker_lost_the_page_carries_the_conversation(
     seen: dict[str, str] = {}
 
     with rig_while("screen_speaker") as rig, playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox"])
+        browser = chromium(p)
         page = browser.new_page()
         banner = page.locator("#devices")
         asked = page.locator("#captions p.question")
@@ -191,8 +182,7 @@ def test_between_sessions_touching_start_begins_one(tmp_path: Path, dialogs: Dia
              str(transcript), "--screen", "--screen-port", str(port)],
             cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE)
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox"])
+        browser = chromium(p)
         try:
             page = browser.new_page()
             deadline = time.monotonic() + 60

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 from simulated_user import Assistant, Script, SpokenSession, Watcher, run_spoken_session, spoken
 from speaker_check import presence, prompt_audio
@@ -184,11 +183,6 @@ def test_what_by_voice_says_the_question_again(rig: VirtualAudio, tmp_path: Path
 
 
 WARM_UP_SCALE = 0.2  # waits (the warm-up's beats) five times shorter; speech at its pace
-# The simulated user's "no" through the whole check. Synthesized at 150 words a minute it is
-# heard as "nope" at 0.71-0.92: about half the red flags were confirmed ("Just to be sure"),
-# and one confirmation heard below the floor ends the check safely in the call-911 guidance
-# (the product's rule, which the test does not bend). At 170 it is heard at 0.93-0.96.
-BRISK_WPM = 170
 
 
 def test_all_no_reaches_the_routine_and_counts_reps_aloud(rig: VirtualAudio, tmp_path: Path,
@@ -196,16 +190,9 @@ def test_all_no_reaches_the_routine_and_counts_reps_aloud(rig: VirtualAudio, tmp
     def counted(session: SpokenSession) -> list[int]:
         return list(dict.fromkeys(e["rep"] for e in session.of_type("exercise")))
 
-    script = answers({"offer_routine": ["yes"], "can_stand": ["no"], "ready": ["yes"]},
-                     default="no")
-    brisk_no = spoken("no", BRISK_WPM)
-
-    def say_no_briskly(state: str, count: int) -> str | npt.NDArray[np.int16] | None:
-        answer = script(state, count)
-        return brisk_no if answer == "no" else answer
-
     session = run_spoken_session(
-        rig, say_no_briskly, tmp_path, timeout=600,
+        rig, answers({"offer_routine": ["yes"], "can_stand": ["no"], "ready": ["yes"]},
+                     default="no"), tmp_path, timeout=600,
         extra=(*FAST, "--time-scale", str(WARM_UP_SCALE)),  # a short warm-up
         during=end_when(lambda s: len(counted(s)) >= 3))
     heard = [(e["text"], e["understood"], e["confidence"]) for e in session.of_type("heard")]
