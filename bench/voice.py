@@ -21,7 +21,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
-from simulated_user import run_spoken_session  # noqa: E402
+from simulated_user import run_spoken_session, spoken  # noqa: E402
 from virtual_audio import (  # noqa: E402
     RATE,
     SpeakerRecorder,
@@ -123,7 +123,7 @@ def _answering_no(real: list[np.ndarray], wanted: int, first: int = 0) -> Any:
         number = first + given
         if real and number % 2 == 0:
             return real[(number // 2) % len(real)]
-        return "no"
+        return spoken("no", 150)  # synthesized (a bare "no" would be the tests' recording)
 
     return script
 

@@ -39,21 +39,28 @@ USER_VOICE = "en"  # British English: unlike the assistant's US voice
 Script = Callable[[str, int], "str | npt.NDArray[np.int16] | None"]
 
 
-# Words the synthesized user says faster than the usual 150 words a minute: eSpeak's "no" at
-# 150 is heard at 0.64-0.87 (around the floor 0.70 and the dialog's "sure" 0.85, lower on a
-# busy machine), so flow tests would hinge on it; at 170 it is heard at 0.93-0.96.
-BRISK = {"no": 170}
+# Answers said by a real person rather than synthesized: the Speech Commands v0.02 recording
+# (CC BY 4.0, tests/clips/speech_commands/LICENSE) of "no" that pocketsphinx hears surest at
+# the red-flag questions (1.00 at five of them, each with three onsets 10 ms apart; eSpeak's
+# "no" 0.84-0.99 there, and in the virtual sound card as low as 0.54 when two voice sessions
+# ran at once). A flow test answering "no" two dozen times must not hinge on one word's luck:
+# an unclear answer to a red flag rightly ends the check in the call-911 guidance.
+RECORDED = {"no": REPO_ROOT / "tests" / "clips" / "speech_commands" / "no" /
+            "1acc97de_nohash_0.wav"}
 
 
 @cache
 def spoken(text: str, speed: int | None = None) -> npt.NDArray[np.int16]:
-    """The simulated user's words as 16 kHz audio, with a little silence around them."""
-    speed = speed or BRISK.get(text, 150)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "said.wav"
-        subprocess.run(["espeak-ng", "-v", USER_VOICE, "-s", str(speed), "-w", str(path), text],
-                       check=True, capture_output=True)
-        samples, rate = read_wav(path)
+    """The simulated user's words as 16 kHz audio, with a little silence around them
+    (a person's recording for the words in `RECORDED`, unless a speed is asked for)."""
+    if speed is None and text in RECORDED:
+        samples, rate = read_wav(RECORDED[text])
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "said.wav"
+            subprocess.run(["espeak-ng", "-v", USER_VOICE, "-s", str(speed or 150), "-w",
+                            str(path), text], check=True, capture_output=True)
+            samples, rate = read_wav(path)
     audio = resample(samples.astype(np.float32) / 32768, rate, RATE)
     pad = np.zeros(int(0.2 * RATE), dtype=np.float32)
     return to_int16(np.concatenate([pad, audio, pad]))
