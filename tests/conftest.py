@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +146,10 @@ def own_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     os.environ["XDG_CONFIG_HOME"] = str(home / "config")
     os.environ["XDG_DATA_HOME"] = str(home / "share")
     yield home
+    if shutil.which("pulseaudio"):
+        # The virtual sound card's daemon, if this run started one: it belongs to these
+        # folders (its socket and cookie live under them), and would otherwise outlive the run.
+        subprocess.run(["pulseaudio", "--kill"], capture_output=True, timeout=30, check=False)
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)

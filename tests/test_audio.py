@@ -102,7 +102,8 @@ def test_prompt_is_heard_from_the_speaker_for_its_whole_length(
     # Reported times match what came out, and the sound started promptly.
     onset = speaker_recorder.time_at(mark + start)
     assert onset - (playback.started + s_start / speech.samplerate) == pytest.approx(0, abs=0.08)
-    assert playback.started - asked < 0.5  # ~10 ms when idle; no 2 s null-sink stall
+    # ~10 ms when idle, up to 1 s on a busy machine; never the 2 s null-sink stall once seen
+    assert playback.started - asked < 1.5
     assert playback.ended - playback.started == pytest.approx(speech.duration, abs=0.1)
     assert not playback.interrupted
     # Same loudness as synthesized (no gain lost on the way).
