@@ -264,20 +264,26 @@ def errors(session: SpokenSession) -> list[str]:
     return [e["message"] for e in session.of_type("error")]
 
 
+LONG_ANSWER = "yes, I think it came on quite suddenly, yesterday morning, after breakfast"
+
+
 def test_microphone_failing_mid_answer_is_reported_and_the_session_resumes(
         fault_rig: VirtualAudio, tmp_path: Path, dialogs: Dialogs) -> None:
     guidance = dialogs.emergency.steps[0].format(emergency_number="911")
 
     class UnplugMidAnswer:
-        """Starts answering, pulls the microphone 0.3 s in, plugs it back, answers again."""
+        """Starts a long answer, pulls the microphone 0.3 s in (seconds of it still to come,
+        so a busy machine's late unplug still lands mid-answer; the speaker then falls
+        silent), plugs it back, and answers again."""
 
         step = "wait for the question"
 
         def __call__(self, session: SpokenSession, proc: Assistant) -> None:
             if self.step == "wait for the question" and session.of_type("listen"):
-                play_into_mic(fault_rig, spoken("yes"), wait=False)
+                answering = play_into_mic(fault_rig, spoken(LONG_ANSWER), wait=False)
                 time.sleep(0.3)
                 unplug(fault_rig, "mic")
+                answering.stop()
                 time.sleep(2.0)
                 replug(fault_rig)
                 self.step = "wait for the microphone"
