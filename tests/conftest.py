@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -233,3 +234,15 @@ def _in_the_background(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         with contextlib.suppress(PermissionError):  # only root may raise it back
             os.setpriority(os.PRIO_PROCESS, 0, before)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, for the page tests of one module (tests/browser.py)."""
+    from browser import chromium
+    from playwright import sync_api as playwright_api
+
+    with playwright_api.sync_playwright() as p:
+        running = chromium(p)
+        yield running
+        running.close()

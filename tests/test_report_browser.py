@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import AXE, SCREENS, chromium, require_browser
+from browser import AXE, SCREENS, require_browser
 from eight_weeks import TODAY, eight_weeks
 from playwright import sync_api as playwright_api
 
@@ -31,14 +31,6 @@ def report(dialogs: Dialogs, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path.write_text(render_report(read_report(history.db, 8, TODAY), "Margaret"), "utf-8")
     history.close()
     return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        browser = chromium(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

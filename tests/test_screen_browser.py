@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import AXE, SCREENS, chromium, require_browser
+from browser import AXE, SCREENS, require_browser
 from conftest import path_to
 from local_net import free_port
 from playwright import sync_api as playwright_api
@@ -71,14 +71,6 @@ def session(tmp_path: Path) -> Iterator[Running]:
     _, err = process.communicate(timeout=30)
     out.close()
     assert "Traceback" not in err, err
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        browser = chromium(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
