@@ -122,8 +122,10 @@ class Liveness:
         now = time.monotonic()
         if force or now - self._last >= 1.0:
             self._last = now
-            try:
-                self.heartbeat.write_text(f"{time.time():.3f}", encoding="utf-8")
+            try:  # whole or not at all: a kiosk frozen mid-write must still look stale
+                fresh = self.heartbeat.with_suffix(".new")
+                fresh.write_text(f"{time.time():.3f}", encoding="utf-8")
+                os.replace(fresh, self.heartbeat)
             except OSError as exc:
                 print(f"Kiosk: cannot write the heartbeat ({exc})", file=sys.stderr)
 

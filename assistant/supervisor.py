@@ -37,9 +37,17 @@ def _state_folder(kiosk_args: list[str]) -> Path:
 
 
 def _heartbeat_age(path: Path) -> float | None:
+    """Seconds since the last beat; None before the first. A file that cannot be read as
+    a time (damaged, or from a kiosk that wrote it another way) is as old as its mtime."""
     try:
         return time.time() - float(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except ValueError:
+        pass
+    except OSError:
+        return None
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
         return None
 
 

@@ -133,12 +133,16 @@ class AudioVoice:
         and any answer touched on the screen (a touch is never an accident of the room).
 
         A word begun as the prompt ends is heard out: the next prompt waits for it
-        rather than dropping a "help" that straddles two sentences.
+        rather than dropping a "help" that straddles two sentences. A phrase heard less
+        surely than an answer would be (down to the engine's interrupt floor) still stops
+        the prompt, and goes to the dialog with its confidence, which asks about it (or
+        pauses the routine and asks) rather than talking on over a possible "stop".
         """
         interrupts = Vocabulary(vocabulary.interrupt_phrases)
         if not interrupts.phrases:
             return self._touched_while_playing()
-        listener = self._listener(interrupts)
+        floor = min(self.recognizer.interrupt_floor, self.min_confidence)
+        listener = TurnListener(self.recognizer, self.vad, interrupts, self.endpointing, floor)
         self._drain_mic()
         while self.speaker.playing() or listener.speaking:
             touched = self._touched()
@@ -151,7 +155,7 @@ class AudioVoice:
                 heard: Heard | None = listener.finish()  # the microphone stalled mid-word
             else:
                 heard = listener.feed(frame)
-            if heard is not None and self._accepted(heard):
+            if heard is not None and self._accepted(heard, floor):
                 self._answer_ended = time.monotonic()
                 return heard
         return None
@@ -218,10 +222,11 @@ class AudioVoice:
         return TurnListener(self.recognizer, self.vad, vocabulary, self.endpointing,
                             self.min_confidence)
 
-    def _accepted(self, heard: Heard) -> bool:
+    def _accepted(self, heard: Heard, floor: float | None = None) -> bool:
         if heard.text == UNINTELLIGIBLE:
             return False
-        return heard.confidence is None or heard.confidence >= self.min_confidence
+        floor = self.min_confidence if floor is None else floor
+        return heard.confidence is None or heard.confidence >= floor
 
     def _microphone_lost(self, exc: Exception) -> Heard | None:
         """Say so once, then wait for the microphone to come back; an answer touched on the

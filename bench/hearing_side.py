@@ -212,6 +212,7 @@ class Cleaned:
         self.inner = recognizer
         self.name = recognizer.name
         self.min_confidence = recognizer.min_confidence
+        self.interrupt_floor = recognizer.interrupt_floor
         self.cleaned: dict[bytes, bytes] = {}
 
     def clean(self, turn: Turn, frame_bytes: int) -> None:

@@ -91,7 +91,8 @@ def test_prompt_is_heard_from_the_speaker_for_its_whole_length(
     virtual_audio: VirtualAudio, speaker_recorder: SpeakerRecorder, synth: tts.Synthesizer
 ) -> None:
     speech = synth.synthesize(SHORT)
-    speaker = Loudspeaker(virtual_audio.output_device)
+    # as the assistant opens it at start-up: the sound system is set up before any prompt
+    speaker = Loudspeaker(resolve_device(virtual_audio.output_device, "output"))
     asked = time.monotonic()
     playback, heard, mark = play_and_record(speaker, speech, speaker_recorder)
 

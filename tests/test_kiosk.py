@@ -181,6 +181,20 @@ def test_a_killed_kiosk_is_back_in_its_waiting_state_within_5_seconds(tmp_path: 
         kiosk.close()
 
 
+def test_a_kiosk_frozen_while_writing_its_heartbeat_still_looks_stuck(tmp_path: Path) -> None:
+    from assistant.kiosk import Liveness
+    from assistant.supervisor import _heartbeat_age
+
+    liveness = Liveness(tmp_path)
+    liveness.start()
+    assert _heartbeat_age(liveness.heartbeat) == pytest.approx(0, abs=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["heartbeat", "running"]
+    liveness.heartbeat.write_text("")  # emptied, and the writer stopped right there
+    ten_seconds_ago = time.time() - 10
+    os.utime(liveness.heartbeat, (ten_seconds_ago, ten_seconds_ago))
+    assert _heartbeat_age(liveness.heartbeat) == pytest.approx(10, abs=1)
+
+
 def test_a_stuck_kiosk_is_restarted_and_apologises(tmp_path: Path) -> None:
     kiosk = TextKiosk(tmp_path, supervised=True, stuck_seconds=2)
     child = 0

@@ -30,6 +30,7 @@ class WordRecognizer:
 
     name = "words"
     min_confidence = 0.5
+    interrupt_floor = 0.3
 
     def __init__(self) -> None:
         self.words: list[str] = []

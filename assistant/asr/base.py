@@ -45,6 +45,10 @@ class Recognizer(Protocol):
 
     name: str
     min_confidence: float  # below this a final answer should be treated as unclear
+    # Heard above this while the assistant talks, an interrupt phrase ("stop", "help") cuts
+    # the prompt short and is handed on with its confidence (below `min_confidence` the
+    # dialog asks, or pauses the routine and asks): never dropped as if nothing was said.
+    interrupt_floor: float
 
     def begin(self, vocabulary: Vocabulary) -> None:
         """Start a new utterance, hearing only these phrases (cheap: grammars are cached)."""
