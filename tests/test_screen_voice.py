@@ -33,6 +33,17 @@ def rig() -> Iterator[VirtualAudio]:
         yield audio
 
 
+def opened(page: Any, port: int) -> bool:
+    """Open the assistant's page once it serves it (it starts with the session)."""
+    if page.url != "about:blank":
+        return True
+    try:
+        page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
+    except playwright_api.Error:
+        return False  # not serving yet
+    return True
+
+
 def test_one_answer_touched_the_next_spoken(rig: VirtualAudio, tmp_path: Path,
                                             dialogs: Dialogs) -> None:
     port = free_port()
@@ -47,11 +58,8 @@ def test_one_answer_touched_the_next_spoken(rig: VirtualAudio, tmp_path: Path,
         page = browser.new_page()
 
         def watch(session: SpokenSession, proc: Assistant) -> None:
-            if page.url == "about:blank":
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
-                except playwright_api.Error:
-                    return  # not serving yet
+            if not opened(page, port):
+                return
             listening = [e for e in session.events if e["type"] == "state"]
             if not touched and listening and listening[-1]["name"] == "check.sudden_onset":
                 button = page.get_by_role("button", name="No", exact=True)
@@ -87,11 +95,8 @@ def test_a_lost_microphone_is_shown_and_a_touch_still_answers(tmp_path: Path,
         banner = page.locator("#devices")
 
         def watch(session: SpokenSession, proc: Assistant) -> None:
-            if page.url == "about:blank":
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
-                except playwright_api.Error:
-                    return
+            if not opened(page, port):
+                return
             step = seen.get("step", "wait for the question")
             if step == "wait for the question" and session.of_type("listen"):
                 unplug(rig, "mic")
@@ -133,11 +138,8 @@ def test_with_the_loudspeaker_lost_the_page_carries_the_conversation(
         asked = page.locator("#captions p.question")
 
         def watch(session: SpokenSession, proc: Assistant) -> None:
-            if page.url == "about:blank":
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
-                except playwright_api.Error:
-                    return
+            if not opened(page, port):
+                return
             step = seen.get("step", "wait for the question")
             if step == "wait for the question" and session.of_type("listen"):
                 unplug(rig, "speaker")
