@@ -338,8 +338,8 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
                        reply_pause=reply_pause, min_confidence=recognizer.min_confidence,
                        touches=screen.touches if screen else None, screen=screen,
                        device_lost=lambda name: _device_alert(care, name, report))
-    prefetch = threading.Thread(target=synthesizer.prefetch, args=(_prompts(dialogs, args),),
-                                daemon=True)
+    prefetch = threading.Thread(  # off the start-up path: a restarted kiosk apologises first
+        target=lambda: synthesizer.prefetch(_prompts(dialogs, args)), daemon=True)
     prefetch.start()
     mic.open()
     if crashed:
