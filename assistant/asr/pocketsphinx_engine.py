@@ -63,6 +63,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,6 +103,8 @@ CONFIDENCE_SCALE = 0.02  # acoustic margin (pocketsphinx's log units) giving con
 MIN_UTTERANCE_S = 0.1  # shorter than this cannot hold a word: answer "" without decoding
 DITHER_RMS = 4.0  # faint noise (about -78 dBFS) added before decoding, see add_dither
 MAX_CACHED_GRAMMARS = 64
+# A global MLLR transform of the model's means (bench/mllr.py makes it), used when present.
+MLLR_FILE = Path(__file__).resolve().parents[2] / "models" / "pocketsphinx-en-us.mllr"
 # Garbage "words" made of the acoustic model's noise and mumble units, so a cough
 # or a clatter has something better than a real word to match. No change on the
 # real clips (the gate already drops most noise); fewer synthetic noise bursts
@@ -237,7 +240,8 @@ class PocketsphinxRecognizer:
                  notify: Callable[[str], None] | None = None, partials: bool = True,
                  noise_words: bool = True, trim: bool = True,
                  near_homophone_max_phones: int = NEAR_HOMOPHONE_MAX_PHONES,
-                 dither_rms: float = DITHER_RMS, **decoder_settings: Any) -> None:
+                 dither_rms: float = DITHER_RMS, mllr: str | Path | None = None,
+                 **decoder_settings: Any) -> None:
         if garbage_size < 1:
             raise ValueError("garbage_size must be at least 1: strangers need somewhere to go")
         try:
@@ -257,6 +261,9 @@ class PocketsphinxRecognizer:
         self._notify = notify or (lambda message: None)
         self._unknown = UnknownWords(self._notify, "its pronunciation dictionary")
         settings = {**DECODER_SETTINGS, **decoder_settings}
+        if mllr is not None:
+            settings["mllr"] = str(mllr)
+        self.mllr = mllr
         self._decoder = Decoder(lm=None, loglevel="FATAL", logfn=os.devnull,
                                 samprate=SAMPLE_RATE, **settings)
         self._noise_words: list[str] = []
@@ -473,6 +480,11 @@ class PocketsphinxRecognizer:
                 break
             found.append(phones)
         return found
+
+
+def shipped_mllr() -> Path | None:
+    """The MLLR transform shipped under models/, or None."""
+    return MLLR_FILE if MLLR_FILE.is_file() else None
 
 
 def build_jsgf(phrases: Iterable[str], garbage: list[str], garbage_weight: float) -> str:
