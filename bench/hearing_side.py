@@ -24,7 +24,8 @@ and every recognizer hears exactly the same audio:
   the room as heard, the recognizer on the cleaned audio (cleaned once, in time order,
   from 2 s before the turn, so the suppressor has learned the room);
 * this project + MLLR: the same turn listener and engine, pocketsphinx's model adapted by
-  a global MLLR transform (`--mllr PATH`, default the shipped one, see bench/mllr.py);
+  a global MLLR transform (`--mllr PATH`, default models/pocketsphinx-en-us.mllr, made by
+  bench/mllr.py; measured in bench/side_by_side.md, not the assistant's default);
   left out when no transform is found;
 * Vosk (English) through the same turn listener, when an English Vosk model is
   found the way the assistant finds one (assistant.asr.vosk_models.find_model);
@@ -470,7 +471,10 @@ def available_recognizers(wanted: Sequence[str], mllr: Path | None = None
     for name in wanted:
         if name == PROJECT_MLLR:
             if mllr is None or not mllr.is_file():
-                notes.append(f"MLLR left out: no transform at {mllr}.")
+                from assistant.asr.pocketsphinx_engine import MLLR_FILE
+
+                notes.append(f"MLLR left out: no transform at {mllr or MLLR_FILE} (make one "
+                             f"with python -m bench.mllr).")
                 continue
             notes.append(f"MLLR: transform {mllr}.")
         if name == PROJECT_NS:
@@ -500,7 +504,7 @@ def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
     `half`: score only the clips of that speaker half (bench.hearing.speaker_half), for
     instance the half an adaptation was not trained on; the rooms are still built from
     every clip (a clip's babble always comes from the other half). `mllr`: the transform
-    of the MLLR column (default: the one the engine ships, if any).
+    of the MLLR column (default: models/pocketsphinx-en-us.mllr, if there).
     """
     from assistant.asr.pocketsphinx_engine import POCKETSPHINX_MIN_CONFIDENCE, shipped_mllr
 
@@ -572,7 +576,8 @@ def add_arguments(parser: argparse._ActionsContainer) -> None:
                              "the one an adaptation was not trained on")
     parser.add_argument("--mllr", type=Path,
                         help="MLLR transform for the '" + PROJECT_MLLR + "' column (default: "
-                             "the one the engine ships; make one with python -m bench.mllr)")
+                             "models/pocketsphinx-en-us.mllr if there; make one with python "
+                             "-m bench.mllr)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -122,9 +122,14 @@ def prepare_model(model: Path, work: Path) -> Path:
     return out
 
 
+def tool_path(name: str) -> str | None:
+    """Where a tool is: on PATH, or among sphinxtrain's (/usr/lib/sphinxtrain)."""
+    return shutil.which(name) or (str(SPHINXTRAIN / name)
+                                  if (SPHINXTRAIN / name).exists() else None)
+
+
 def tool(name: str) -> str:
-    found = shutil.which(name) or (str(SPHINXTRAIN / name)
-                                   if (SPHINXTRAIN / name).exists() else None)
+    found = tool_path(name)
     if found is None:
         raise SystemExit(f"{name} not found: run scripts/setup-system.sh (Debian's "
                          f"sphinxtrain, sphinxbase-utils and pocketsphinx)")

@@ -51,6 +51,12 @@ from Speech Commands; see bench/hearing.py for the method):
   but made multi-word phrases ("call 911", "say that again") unrecognizable,
   so it stays at 1.
 
+* **No acoustic adaptation by default.** A global MLLR transform (`mllr=PATH`,
+  trained by bench/mllr.py) gained with the television on but lost in a quiet room on
+  speakers it was not trained on (bench/side_by_side.md, "MLLR adaptation"); a
+  transform placed at models/pocketsphinx-en-us.mllr is only used by the bench's MLLR
+  column, never by the assistant unless passed.
+
 The acoustic model loads once per `PocketsphinxRecognizer`; switching
 vocabulary activates an already compiled grammar (`switch_cost_s` records it).
 """
@@ -103,7 +109,8 @@ CONFIDENCE_SCALE = 0.02  # acoustic margin (pocketsphinx's log units) giving con
 MIN_UTTERANCE_S = 0.1  # shorter than this cannot hold a word: answer "" without decoding
 DITHER_RMS = 4.0  # faint noise (about -78 dBFS) added before decoding, see add_dither
 MAX_CACHED_GRAMMARS = 64
-# A global MLLR transform of the model's means (bench/mllr.py makes it), used when present.
+# Where the bench looks for a global MLLR transform of the model's means (bench/mllr.py
+# makes one); the assistant does not use it (measured: bench/side_by_side.md).
 MLLR_FILE = Path(__file__).resolve().parents[2] / "models" / "pocketsphinx-en-us.mllr"
 # Garbage "words" made of the acoustic model's noise and mumble units, so a cough
 # or a clatter has something better than a real word to match. No change on the
@@ -483,7 +490,7 @@ class PocketsphinxRecognizer:
 
 
 def shipped_mllr() -> Path | None:
-    """The MLLR transform shipped under models/, or None."""
+    """The MLLR transform placed under models/ (none is committed), or None."""
     return MLLR_FILE if MLLR_FILE.is_file() else None
 
 
