@@ -151,7 +151,7 @@ def hearing_side_by_side(args: argparse.Namespace) -> int:
     hearing_side.side_by_side(args.clips, args.per_label, known(args.rooms, ROOMS, "room"),
                               known(args.speakers, SPEAKERS, "speaker"),
                               known(args.recognizers, hearing_side.RECOGNIZERS, "recognizer"),
-                              args.jobs)
+                              args.jobs, half=args.half, mllr=args.mllr)
     endpointing.side_by_side(args.clips, args.per_label, args.synthesized)
     return 0
 

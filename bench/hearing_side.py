@@ -23,6 +23,10 @@ and every recognizer hears exactly the same audio:
   WEBRTC_NS_LEVEL, no automatic gain): the same turn listener, its speech detector on
   the room as heard, the recognizer on the cleaned audio (cleaned once, in time order,
   from 2 s before the turn, so the suppressor has learned the room);
+* this project + MLLR: the same turn listener and engine, pocketsphinx's model adapted by
+  a global MLLR transform (`--mllr PATH`, default models/pocketsphinx-en-us.mllr, made by
+  bench/mllr.py; measured in bench/side_by_side.md, not the assistant's default);
+  left out when no transform is found;
 * Vosk (English) through the same turn listener, when an English Vosk model is
   found the way the assistant finds one (assistant.asr.vosk_models.find_model);
   otherwise its column is left out and the reason printed.
@@ -64,6 +68,7 @@ from bench.hearing import (
     figures,
     heard_in_turn,
     load_clips,
+    speaker_half,
 )
 from bench.rooms import ROOMS, SPEAKERS, Rooms, Turn, known
 
@@ -74,7 +79,9 @@ KWS_DEFAULT = "kws default"
 KWS_TUNED = "kws tuned"
 VOSK = "vosk-en"
 PROJECT_NS = "this project + WebRTC NS"
-RECOGNIZERS = (PROJECT, PLAIN, KWS_DEFAULT, KWS_TUNED, PROJECT_NS, VOSK)
+PROJECT_MLLR = "this project + MLLR"
+RECOGNIZERS = (PROJECT, PLAIN, KWS_DEFAULT, KWS_TUNED, PROJECT_NS, PROJECT_MLLR, VOSK)
+HALVES = (0, 1)
 # Of levels 1, 2 and 4 (no gain; gain 5 dBFS on top changed nothing for the better), 2
 # helped most in household noise on the first 20 shared clips of each label.
 WEBRTC_NS_LEVEL = 2
@@ -269,7 +276,8 @@ def english_vosk_model() -> tuple[Path | None, str]:
         return None, f"no English Vosk model here ({str(exc).split('.')[0]})"
 
 
-def make_hearers(names: Sequence[str], vocabulary: Vocabulary) -> list[Hearer]:
+def make_hearers(names: Sequence[str], vocabulary: Vocabulary,
+                 mllr: Path | None = None) -> list[Hearer]:
     hearers: list[Hearer] = []
     for name in names:
         if name == PROJECT:
@@ -282,6 +290,13 @@ def make_hearers(names: Sequence[str], vocabulary: Vocabulary) -> list[Hearer]:
 
             hearers.append(CleanedTurnListener(PROJECT_NS, PocketsphinxRecognizer(
                 partials=False), vocabulary))
+        elif name == PROJECT_MLLR:
+            from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
+
+            if mllr is None:
+                raise ValueError("no MLLR transform")
+            hearers.append(ThroughTurnListener(PROJECT_MLLR, PocketsphinxRecognizer(
+                partials=False, mllr=mllr), vocabulary))
         elif name == PLAIN:
             hearers.append(PlainGrammar(vocabulary))
         elif name == KWS_DEFAULT:
@@ -321,10 +336,10 @@ _STATE: dict[str, Any] = {}
 
 
 def _setup(clips: list[Clip], talkers: list[Clip], recognizers: Sequence[str],
-           vocabulary: Vocabulary) -> None:
+           vocabulary: Vocabulary, mllr: Path | None = None) -> None:
     _STATE["clips"] = clips
     _STATE["rooms"] = Rooms(talkers)
-    _STATE["hearers"] = make_hearers(recognizers, vocabulary)
+    _STATE["hearers"] = make_hearers(recognizers, vocabulary, mllr)
 
 
 def _work(task: tuple[str, str, list[int]]) -> list[Heard]:
@@ -346,7 +361,8 @@ def _work(task: tuple[str, str, list[int]]) -> list[Heard]:
 
 def run(clips: list[Clip], talkers: list[Clip], recognizers: Sequence[str],
         rooms: Sequence[str], speakers: Sequence[str],
-        vocabulary: Vocabulary = YES_NO_VOCABULARY, jobs: int = 1) -> list[Heard]:
+        vocabulary: Vocabulary = YES_NO_VOCABULARY, jobs: int = 1,
+        mllr: Path | None = None) -> list[Heard]:
     """Every clip, in every room, said by every speaker, heard by every recognizer.
 
     `talkers`: every clip of the set, scored or not: the babble's voices, the household
@@ -356,12 +372,13 @@ def run(clips: list[Clip], talkers: list[Clip], recognizers: Sequence[str],
     tasks = [(room, speaker, list(range(i, min(len(clips), i + chunk))))
              for room in rooms for speaker in speakers for i in range(0, len(clips), chunk)]
     if jobs <= 1:
-        _setup(clips, talkers, recognizers, vocabulary)
+        _setup(clips, talkers, recognizers, vocabulary, mllr)
         return [h for task in tasks for h in _work(task)]
     from multiprocessing import get_context
 
     with get_context("fork").Pool(jobs, _setup,
-                                  (clips, talkers, list(recognizers), vocabulary)) as pool:
+                                  (clips, talkers, list(recognizers), vocabulary, mllr)
+                                  ) as pool:
         parts = pool.map(_work, tasks, chunksize=1)
     return [h for part in parts for h in part]
 
@@ -447,10 +464,19 @@ def format_tables(table: Mapping[tuple[str, str, str], Cell], recognizers: Seque
     return "\n".join(lines)
 
 
-def available_recognizers(wanted: Sequence[str]) -> tuple[list[str], list[str]]:
+def available_recognizers(wanted: Sequence[str], mllr: Path | None = None
+                           ) -> tuple[list[str], list[str]]:
     """(recognizers that can run here, a printed reason for each one left out)."""
     chosen, notes = [], []
     for name in wanted:
+        if name == PROJECT_MLLR:
+            if mllr is None or not mllr.is_file():
+                from assistant.asr.pocketsphinx_engine import MLLR_FILE
+
+                notes.append(f"MLLR left out: no transform at {mllr or MLLR_FILE} (make one "
+                             f"with python -m bench.mllr).")
+                continue
+            notes.append(f"MLLR: transform {mllr}.")
         if name == PROJECT_NS:
             try:
                 import webrtc_noise_gain  # noqa: F401 - only checking that it is there
@@ -471,25 +497,40 @@ def available_recognizers(wanted: Sequence[str]) -> tuple[list[str], list[str]]:
 def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
                  rooms: Sequence[str] = ROOMS, speakers: Sequence[str] = SPEAKERS,
                  recognizers: Sequence[str] = RECOGNIZERS, jobs: int = 1,
-                 out: Callable[[str], None] = print) -> dict[tuple[str, str, str], Cell]:
-    """Measure and print the side-by-side tables; returns the cells."""
-    from assistant.asr.pocketsphinx_engine import POCKETSPHINX_MIN_CONFIDENCE
+                 out: Callable[[str], None] = print, half: int | None = None,
+                 mllr: Path | None = None) -> dict[tuple[str, str, str], Cell]:
+    """Measure and print the side-by-side tables; returns the cells.
 
-    scored = load_clips(clips_dir, labels=SIDE_LABELS, per_label=per_label)
+    `half`: score only the clips of that speaker half (bench.hearing.speaker_half), for
+    instance the half an adaptation was not trained on; the rooms are still built from
+    every clip (a clip's babble always comes from the other half). `mllr`: the transform
+    of the MLLR column (default: models/pocketsphinx-en-us.mllr, if there).
+    """
+    from assistant.asr.pocketsphinx_engine import POCKETSPHINX_MIN_CONFIDENCE, shipped_mllr
+
+    scored = load_clips(clips_dir, labels=SIDE_LABELS)
+    if half is not None:
+        scored = [c for c in scored if speaker_half(c.speaker) == half]
+    if per_label is not None:
+        scored = first_of_each_label(scored, per_label)
     talkers = load_clips(clips_dir)
-    chosen, notes = available_recognizers(recognizers)
+    mllr = mllr if mllr is not None else shipped_mllr()
+    chosen, notes = available_recognizers(recognizers, mllr)
     out("Hearing side by side. Real voices: Speech Commands v0.02 test clips (Warden 2018), "
         f"CC BY 4.0, from {clips_dir}.")
     rooms_made = Rooms(talkers)
-    out(f"{len(scored)} clips scored ({', '.join(SIDE_LABELS)}); {rooms_made.describe()}.")
+    which = "" if half is None else f", speaker half {half} only"
+    out(f"{len(scored)} clips scored ({', '.join(SIDE_LABELS)}{which}); "
+        f"{rooms_made.describe()}.")
     out(f"Vocabulary: the {len(YES_NO_VOCABULARY.phrases)}-phrase yes/no moment; this "
         f"project's floor {POCKETSPHINX_MIN_CONFIDENCE:.2f}; kws threshold "
         f"{_kws_threshold():g} (pocketsphinx's default) and {KWS_TUNED_THRESHOLD:g} (tuned).")
     for note in notes:
         out(note)
     started = time.perf_counter()
-    heard = run(scored, talkers, chosen, rooms, speakers, jobs=jobs)
-    floors = {PROJECT: POCKETSPHINX_MIN_CONFIDENCE, PROJECT_NS: POCKETSPHINX_MIN_CONFIDENCE}
+    heard = run(scored, talkers, chosen, rooms, speakers, jobs=jobs, mllr=mllr)
+    floors = {PROJECT: POCKETSPHINX_MIN_CONFIDENCE, PROJECT_NS: POCKETSPHINX_MIN_CONFIDENCE,
+              PROJECT_MLLR: POCKETSPHINX_MIN_CONFIDENCE}
     if VOSK in chosen:
         from assistant.asr.vosk_engine import VOSK_MIN_CONFIDENCE
 
@@ -499,6 +540,17 @@ def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
         f"{jobs} process{'es' if jobs > 1 else ''})")
     out(format_tables(table, chosen, rooms, speakers))
     return table
+
+
+def first_of_each_label(clips: Sequence[Clip], count: int) -> list[Clip]:
+    """The first `count` clips of each label, in order."""
+    seen: dict[str, int] = {}
+    out = []
+    for clip in clips:
+        seen[clip.label] = seen.get(clip.label, 0) + 1
+        if seen[clip.label] <= count:
+            out.append(clip)
+    return out
 
 
 def _kws_threshold() -> float:
@@ -519,6 +571,13 @@ def add_arguments(parser: argparse._ActionsContainer) -> None:
     parser.add_argument("--recognizers", nargs="+", default=list(RECOGNIZERS), metavar="NAME",
                         help=f"subset of: {', '.join(RECOGNIZERS)}")
     parser.add_argument("--jobs", type=int, default=1, help="processes (one engine set each)")
+    parser.add_argument("--half", type=int, choices=HALVES,
+                        help="score only this speaker half (bench.hearing.speaker_half), e.g. "
+                             "the one an adaptation was not trained on")
+    parser.add_argument("--mllr", type=Path,
+                        help="MLLR transform for the '" + PROJECT_MLLR + "' column (default: "
+                             "models/pocketsphinx-en-us.mllr if there; make one with python "
+                             "-m bench.mllr)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -528,7 +587,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     side_by_side(args.clips, args.per_label, known(args.rooms, ROOMS, "room"),
                  known(args.speakers, SPEAKERS, "speaker"),
-                 known(args.recognizers, RECOGNIZERS, "recognizer"), args.jobs)
+                 known(args.recognizers, RECOGNIZERS, "recognizer"), args.jobs,
+                 half=args.half, mllr=args.mllr)
     return 0
 
 

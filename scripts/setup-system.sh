@@ -12,6 +12,9 @@
 #   chromium                  the screen's tests (--screen) run the page in headless Chromium
 #   nodejs (npm)              axe-core, the accessibility checker the screen's tests run
 #   mosquitto                 the MQTT broker the alert tests start (kiosk and caregiver alerts)
+#   sphinxtrain               bw and mllr_solve: adapting pocketsphinx's model (bench/mllr.py)
+#   sphinxbase-utils          sphinx_fe, features for that adaptation
+#   pocketsphinx              pocketsphinx_mdef_convert (the model's mdef as text, for bw)
 #   python3-venv              only if python3 cannot create the virtualenv yet
 set -euo pipefail
 
@@ -27,6 +30,9 @@ packages=(
     chromium
     nodejs
     mosquitto
+    sphinxtrain
+    sphinxbase-utils
+    pocketsphinx
 )
 if ! command -v npm >/dev/null 2>&1; then
     packages+=(npm)  # Debian's nodejs comes without it (other builds of nodejs include it)

@@ -69,6 +69,7 @@ def test_the_hearing_side_by_side_prints_its_tables_on_the_tests_own_clips() -> 
                    "this project + WebRTC NS", "ratio"):
         assert column in out
     assert "Vosk (English)" in out  # its column, or the reason it is left out
+    assert "MLLR" in out  # likewise
     for room in ("quiet", "tv 10 dB", "tv 5 dB", "household 10 dB", "reverberant"):
         assert room in out
     for speaker in ("as recorded", "slowed 30%", "two words"):

@@ -51,6 +51,12 @@ from Speech Commands; see bench/hearing.py for the method):
   but made multi-word phrases ("call 911", "say that again") unrecognizable,
   so it stays at 1.
 
+* **No acoustic adaptation by default.** A global MLLR transform (`mllr=PATH`,
+  trained by bench/mllr.py) gained with the television on but lost in a quiet room on
+  speakers it was not trained on (bench/side_by_side.md, "MLLR adaptation"); a
+  transform placed at models/pocketsphinx-en-us.mllr is only used by the bench's MLLR
+  column, never by the assistant unless passed.
+
 The acoustic model loads once per `PocketsphinxRecognizer`; switching
 vocabulary activates an already compiled grammar (`switch_cost_s` records it).
 """
@@ -63,6 +69,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,6 +109,9 @@ CONFIDENCE_SCALE = 0.02  # acoustic margin (pocketsphinx's log units) giving con
 MIN_UTTERANCE_S = 0.1  # shorter than this cannot hold a word: answer "" without decoding
 DITHER_RMS = 4.0  # faint noise (about -78 dBFS) added before decoding, see add_dither
 MAX_CACHED_GRAMMARS = 64
+# Where the bench looks for a global MLLR transform of the model's means (bench/mllr.py
+# makes one); the assistant does not use it (measured: bench/side_by_side.md).
+MLLR_FILE = Path(__file__).resolve().parents[2] / "models" / "pocketsphinx-en-us.mllr"
 # Garbage "words" made of the acoustic model's noise and mumble units, so a cough
 # or a clatter has something better than a real word to match. No change on the
 # real clips (the gate already drops most noise); fewer synthetic noise bursts
@@ -237,7 +247,8 @@ class PocketsphinxRecognizer:
                  notify: Callable[[str], None] | None = None, partials: bool = True,
                  noise_words: bool = True, trim: bool = True,
                  near_homophone_max_phones: int = NEAR_HOMOPHONE_MAX_PHONES,
-                 dither_rms: float = DITHER_RMS, **decoder_settings: Any) -> None:
+                 dither_rms: float = DITHER_RMS, mllr: str | Path | None = None,
+                 **decoder_settings: Any) -> None:
         if garbage_size < 1:
             raise ValueError("garbage_size must be at least 1: strangers need somewhere to go")
         try:
@@ -257,6 +268,9 @@ class PocketsphinxRecognizer:
         self._notify = notify or (lambda message: None)
         self._unknown = UnknownWords(self._notify, "its pronunciation dictionary")
         settings = {**DECODER_SETTINGS, **decoder_settings}
+        if mllr is not None:
+            settings["mllr"] = str(mllr)
+        self.mllr = mllr
         self._decoder = Decoder(lm=None, loglevel="FATAL", logfn=os.devnull,
                                 samprate=SAMPLE_RATE, **settings)
         self._noise_words: list[str] = []
@@ -473,6 +487,11 @@ class PocketsphinxRecognizer:
                 break
             found.append(phones)
         return found
+
+
+def shipped_mllr() -> Path | None:
+    """The MLLR transform placed under models/ (none is committed), or None."""
+    return MLLR_FILE if MLLR_FILE.is_file() else None
 
 
 def build_jsgf(phrases: Iterable[str], garbage: list[str], garbage_weight: float) -> str:
