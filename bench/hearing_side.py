@@ -471,7 +471,7 @@ def available_recognizers(wanted: Sequence[str], mllr: Path | None = None
     for name in wanted:
         if name == PROJECT_MLLR:
             if mllr is None or not mllr.is_file():
-                from assistant.asr.pocketsphinx_engine import MLLR_FILE
+                from bench.mllr import MLLR_FILE
 
                 notes.append(f"MLLR left out: no transform at {mllr or MLLR_FILE} (make one "
                              f"with python -m bench.mllr).")
@@ -506,7 +506,8 @@ def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
     every clip (a clip's babble always comes from the other half). `mllr`: the transform
     of the MLLR column (default: models/pocketsphinx-en-us.mllr, if there).
     """
-    from assistant.asr.pocketsphinx_engine import POCKETSPHINX_MIN_CONFIDENCE, shipped_mllr
+    from assistant.asr.pocketsphinx_engine import POCKETSPHINX_MIN_CONFIDENCE
+    from bench.mllr import shipped_mllr
 
     scored = load_clips(clips_dir, labels=SIDE_LABELS)
     if half is not None:

@@ -48,6 +48,9 @@ from bench.rooms import (
 
 SPHINXTRAIN = Path("/usr/lib/sphinxtrain")
 TRAIN_HALF = 0
+# Where the bench's MLLR column looks for a transform when none is named; the assistant
+# does not use one (measured: bench/side_by_side.md, "MLLR adaptation").
+MLLR_FILE = Path(__file__).resolve().parents[1] / "models" / "pocketsphinx-en-us.mllr"
 TV_SNR_DB = 10.0
 NOISES = ("clean", "tv", "both")
 # sphinx_fe's options matching the model's feat.params (sphinx_fe rejects the feature
@@ -55,6 +58,11 @@ NOISES = ("clean", "tv", "both")
 FRONT_END = ("-lowerf", "-upperf", "-nfilt", "-transform", "-lifter", "-remove_noise")
 # pocketsphinx stores a mixture weight w as round(-ln(w) / (ln(1.0001) * 2**10)), 8 bits.
 SENDUMP_LOG_STEP = 1024 * float(np.log(1.0001))
+
+
+def shipped_mllr() -> Path | None:
+    """The transform placed under models/ (none is committed), or None."""
+    return MLLR_FILE if MLLR_FILE.is_file() else None
 
 
 def model_dir() -> Path:

@@ -55,7 +55,7 @@ from Speech Commands; see bench/hearing.py for the method):
   trained by bench/mllr.py) gained with the television on but lost in a quiet room on
   speakers it was not trained on (bench/side_by_side.md, "MLLR adaptation"); a
   transform placed at models/pocketsphinx-en-us.mllr is only used by the bench's MLLR
-  column, never by the assistant unless passed.
+  column (bench/mllr.py), never by the assistant unless passed.
 
 The acoustic model loads once per `PocketsphinxRecognizer`; switching
 vocabulary activates an already compiled grammar (`switch_cost_s` records it).
@@ -109,9 +109,6 @@ CONFIDENCE_SCALE = 0.02  # acoustic margin (pocketsphinx's log units) giving con
 MIN_UTTERANCE_S = 0.1  # shorter than this cannot hold a word: answer "" without decoding
 DITHER_RMS = 4.0  # faint noise (about -78 dBFS) added before decoding, see add_dither
 MAX_CACHED_GRAMMARS = 64
-# Where the bench looks for a global MLLR transform of the model's means (bench/mllr.py
-# makes one); the assistant does not use it (measured: bench/side_by_side.md).
-MLLR_FILE = Path(__file__).resolve().parents[2] / "models" / "pocketsphinx-en-us.mllr"
 # Garbage "words" made of the acoustic model's noise and mumble units, so a cough
 # or a clatter has something better than a real word to match. No change on the
 # real clips (the gate already drops most noise); fewer synthetic noise bursts
@@ -487,11 +484,6 @@ class PocketsphinxRecognizer:
                 break
             found.append(phones)
         return found
-
-
-def shipped_mllr() -> Path | None:
-    """The MLLR transform placed under models/ (none is committed), or None."""
-    return MLLR_FILE if MLLR_FILE.is_file() else None
 
 
 def build_jsgf(phrases: Iterable[str], garbage: list[str], garbage_weight: float) -> str:
