@@ -56,7 +56,7 @@ import numpy as np
 from assistant.asr.base import Recognizer, phrase_key, spoken_words
 from assistant.listening import UNINTELLIGIBLE, TurnListener
 from assistant.ports import Vocabulary
-from assistant.vad import SpeechGate, VoiceActivity
+from assistant.vad import MicroVad, SpeechDetector, SpeechGate, VoiceActivity, micro_vad_available
 from bench.hearing import CLIPS_DIR, SAMPLE_RATE, dialog_vocabulary, load_clips, noise_floor_rms
 from bench.rooms import Rooms, pcm_of, samples_of, seed_of, speech_bounds
 
@@ -67,7 +67,10 @@ SYNTH_LEVEL = 20.0  # RMS of the room noise around synthesized answers (a quiet 
 FIXED_SILENCE_MS = {"Home Assistant 0.7 s": 700, "Home Assistant relaxed 1.25 s": 1250,
                     "OpenVoiceOS 0.5 s": 500}
 PROJECT = "this project (TurnListener)"
+PROJECT_MICRO = "this project + microVAD"  # the same listener, micro-vad as its detector
 ENDPOINTERS = (PROJECT, *FIXED_SILENCE_MS)
+LISTENERS: dict[str, Callable[[], SpeechDetector]] = {PROJECT: VoiceActivity,
+                                                      PROJECT_MICRO: MicroVad}
 # (first part, rest, what it means): phrases of the first question with a pause inside
 PAUSED_PHRASES = (("I don't", "know", "i dont know"), ("not", "sure", "not sure"),
                   ("call", "nine one one", "call nine one one"),
@@ -176,9 +179,10 @@ def synthesized_answers(limit: int | None = None) -> list[Answer]:
     return answers[:limit] if limit is not None else answers
 
 
-def primed_detector(prime: bytes) -> VoiceActivity:
-    vad = VoiceActivity()
-    size = vad.frame_bytes
+def primed_detector(prime: bytes, make: Callable[[], SpeechDetector] = VoiceActivity
+                    ) -> SpeechDetector:
+    vad = make()
+    size = FRAME_MS * SAMPLE_RATE // 1000 * 2
     for start in range(0, len(prime) - size + 1, size):
         vad.is_speech(prime[start:start + size])
     return vad
@@ -188,18 +192,20 @@ def fixed_silence(answer: Answer, name: str, silence_ms: int) -> Decision:
     """The turn ends after `silence_ms` without voice (same detector and onset as ours)."""
     vad = primed_detector(answer.prime)
     gate = SpeechGate(vad, hangover_ms=silence_ms, onset_ms=90, frame_ms=FRAME_MS)
-    size = vad.frame_bytes
+    size = gate.frame_bytes
     for frame_index, start in enumerate(range(0, len(answer.audio) - size + 1, size)):
         if gate.push(answer.audio[start:start + size]).ended:
             return Decision(name, answer, (frame_index + 1) * FRAME_MS, 0.0, None)
     return Decision(name, answer, None, 0.0, None)
 
 
-def turn_listener(answer: Answer, recognizer: Recognizer, vocabulary: Vocabulary) -> Decision:
-    """This project's turn listener, at the recognizer's shipped floor."""
-    vad = primed_detector(answer.prime)
+def turn_listener(answer: Answer, recognizer: Recognizer, vocabulary: Vocabulary,
+                  name: str = PROJECT) -> Decision:
+    """This project's turn listener, at the recognizer's shipped floor (`name`: which
+    speech detector it uses, LISTENERS)."""
+    vad = primed_detector(answer.prime, LISTENERS[name])
     listener = TurnListener(recognizer, vad, vocabulary, min_confidence=recognizer.min_confidence)
-    size = vad.frame_bytes
+    size = FRAME_MS * SAMPLE_RATE // 1000 * 2
     for frame_index, start in enumerate(range(0, len(answer.audio) - size + 1, size)):
         started = time.process_time()
         heard = listener.feed(answer.audio[start:start + size])
@@ -207,8 +213,8 @@ def turn_listener(answer: Answer, recognizer: Recognizer, vocabulary: Vocabulary
             spent = 1000 * (time.process_time() - started)
             unsure = heard.confidence is not None and heard.confidence < recognizer.min_confidence
             text = "" if heard.text == UNINTELLIGIBLE or unsure else heard.text
-            return Decision(PROJECT, answer, (frame_index + 1) * FRAME_MS, spent, text)
-    return Decision(PROJECT, answer, None, 0.0, None)
+            return Decision(name, answer, (frame_index + 1) * FRAME_MS, spent, text)
+    return Decision(name, answer, None, 0.0, None)
 
 
 def heard_right(decision: Decision, intents: dict[str, tuple[str, ...]]) -> bool:
@@ -221,6 +227,12 @@ def heard_right(decision: Decision, intents: dict[str, tuple[str, ...]]) -> bool
     return heard == phrase_key(spoken_words(wanted))
 
 
+def available_endpointers() -> list[str]:
+    """ENDPOINTERS and, when pymicro-vad is installed, this project with micro-vad."""
+    micro = [] if micro_vad_available() else [PROJECT_MICRO]
+    return [PROJECT, *micro, *FIXED_SILENCE_MS]
+
+
 def measure(answers: Sequence[Answer], endpointers: Sequence[str] = ENDPOINTERS
             ) -> tuple[list[Decision], dict[str, tuple[str, ...]]]:
     from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
@@ -230,8 +242,8 @@ def measure(answers: Sequence[Answer], endpointers: Sequence[str] = ENDPOINTERS
     decisions = []
     for answer in answers:
         for name in endpointers:
-            if name == PROJECT:
-                decisions.append(turn_listener(answer, recognizer, vocabulary))
+            if name in LISTENERS:
+                decisions.append(turn_listener(answer, recognizer, vocabulary, name))
             else:
                 decisions.append(fixed_silence(answer, name, FIXED_SILENCE_MS[name]))
     return decisions, intents
@@ -264,7 +276,7 @@ def rows(decisions: Sequence[Decision], intents: dict[str, tuple[str, ...]]) -> 
                 continue
             gaps = [d.gap_ms for d in group if not d.cut_off and d.gap_ms is not None]
             right = (sum(heard_right(d, intents) for d in group) / len(group)
-                     if name == PROJECT else None)
+                     if name in LISTENERS else None)
             out.append(Row(kind, name, len(group), percentile(gaps, 50), percentile(gaps, 95),
                            sum(d.cut_off for d in group) / len(group),
                            sum(d.ended_ms is None for d in group), right))
@@ -295,7 +307,7 @@ def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
                  ) -> list[Row]:
     started = time.perf_counter()
     answers = clip_answers(clips_dir, per_label) + synthesized_answers(synthesized)
-    decisions, intents = measure(answers)
+    decisions, intents = measure(answers, available_endpointers())
     table = rows(decisions, intents)
     out("\nEndpointing side by side: the same answers, this project's turn listener against "
         "fixed-silence endpointing (same speech detector and onset).")

@@ -83,7 +83,15 @@ import numpy as np
 from assistant.asr.base import Recognizer, phrase_key, spoken_words
 from assistant.listening import UNINTELLIGIBLE, TurnListener
 from assistant.ports import Vocabulary
-from assistant.vad import SpeechGate, VoiceActivity, segments
+from assistant.vad import (
+    MicroVad,
+    SpeechDetector,
+    SpeechGate,
+    VoiceActivity,
+    frame_bytes,
+    micro_vad_available,
+    segments,
+)
 
 # The accuracy set lives outside the repository (thousands of clips); point at it with
 # --clips or HEARING_CLIPS. The tests' own few clips are in tests/clips.
@@ -283,7 +291,7 @@ def padded_turn(clip: Clip, pad_s: float = 1.0, pad_mode: str = "floor", seed: i
     return np.clip(joined, -32768, 32767).astype(np.int16).tobytes()
 
 
-def gated_audio(pcm: bytes, vad_factory: Callable[[], VoiceActivity] = VoiceActivity,
+def gated_audio(pcm: bytes, vad_factory: Callable[[], SpeechDetector] = VoiceActivity,
                 prime: bytes = b"", hangover_ms: int = 300) -> bytes:
     """What the voice-activity gate passes on (first spoken stretch), b"" if it never opens.
 
@@ -310,13 +318,15 @@ def padded_for(clip: Clip, pad_s: float, pad_mode: str, seed: int,
 
 
 def heard_in_turn(recognizer: Recognizer, vocabulary: Vocabulary, audio: bytes,
-                  prime: bytes = b"", min_confidence: float = 0.0) -> tuple[str, float | None,
-                                                                           float]:
+                  prime: bytes = b"", min_confidence: float = 0.0,
+                  detector: Callable[[], SpeechDetector] = VoiceActivity
+                  ) -> tuple[str, float | None, float]:
     """One turn exactly as the assistant listens: the product's `TurnListener` (its speech
     gate, its endpointing, early and final recognition) fed 30 ms frames. Returns the text
-    ("" for nothing heard), its confidence, and the seconds of audio the turn took."""
-    vad = VoiceActivity()
-    size = vad.frame_bytes
+    ("" for nothing heard), its confidence, and the seconds of audio the turn took.
+    `detector`: the speech detector to use (the product's VoiceActivity by default)."""
+    vad = detector()
+    size = frame_bytes(FRAME_MS)
     for start in range(0, len(prime) - size + 1, size):
         vad.is_speech(prime[start:start + size])  # the room it has been listening to
     listener = TurnListener(recognizer, vad, vocabulary, min_confidence=min_confidence)
@@ -491,7 +501,7 @@ class VadFigures:
     microseconds_per_frame: float
 
 
-def measure_vad(clips: Sequence[Clip], factories: Mapping[str, Callable[[], VoiceActivity]],
+def measure_vad(clips: Sequence[Clip], factories: Mapping[str, Callable[[], SpeechDetector]],
                 pad_s: float = 1.0) -> list[VadFigures]:
     """How often each voice-activity detector opens the gate for speech, and for noise."""
     rows = []
@@ -513,13 +523,27 @@ def measure_vad(clips: Sequence[Clip], factories: Mapping[str, Callable[[], Voic
     return rows
 
 
-VAD_CHOICES: Mapping[str, Callable[[], VoiceActivity]] = {
+VAD_CHOICES: Mapping[str, Callable[[], SpeechDetector]] = {
     "voiced (default)": VoiceActivity,
     "energy": lambda: VoiceActivity(method="energy"),
     "webrtc mode 0": lambda: VoiceActivity(method="webrtc", aggressiveness=0),
     "webrtc mode 3": lambda: VoiceActivity(method="webrtc", aggressiveness=3),
     "both (webrtc 3 + energy)": lambda: VoiceActivity(method="both", aggressiveness=3),
+    # Home Assistant's neural micro-vad (pymicro-vad): at the bench's setting (threshold
+    # 0.1, 90 ms hold; assistant.vad.MICRO_VAD_*), and at other thresholds without hold.
+    "micro-vad 0.1 hold 90": MicroVad,
+    "micro-vad 0.1": lambda: MicroVad(threshold=0.1, hold_ms=0),
+    "micro-vad 0.3": lambda: MicroVad(threshold=0.3, hold_ms=0),
+    "micro-vad 0.5": lambda: MicroVad(threshold=0.5, hold_ms=0),
+    "micro-vad 0.7": lambda: MicroVad(threshold=0.7, hold_ms=0),
 }
+
+
+def vad_choices() -> dict[str, Callable[[], SpeechDetector]]:
+    """The detectors that can run here (micro-vad only with pymicro-vad installed)."""
+    usable = not micro_vad_available()
+    return {name: make for name, make in VAD_CHOICES.items()
+            if usable or not name.startswith("micro-vad")}
 
 
 # --- command line ----------------------------------------------------------------------
@@ -601,7 +625,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.vad:
         print(f"\nVoice-activity gate on {len(clips)} clips ({args.pad:g} s padding):")
         print(f"{'detector':26} {'speech opened':>13} {'noise opened':>12} {'us/frame':>9}")
-        for row in measure_vad(clips, VAD_CHOICES, args.pad):
+        if micro_vad_available():
+            print(f"micro-vad left out: {micro_vad_available()}")
+        for row in measure_vad(clips, vad_choices(), args.pad):
             print(f"{row.method:26} {row.speech_detected:13.3f} {row.noise_opened:12.3f} "
                   f"{row.microseconds_per_frame:9.1f}")
         return 0

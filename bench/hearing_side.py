@@ -27,6 +27,9 @@ and every recognizer hears exactly the same audio:
   a global MLLR transform (`--mllr PATH`, default models/pocketsphinx-en-us.mllr, made by
   bench/mllr.py; measured in bench/side_by_side.md, not the assistant's default);
   left out when no transform is found;
+* this project + microVAD: the same turn listener and pocketsphinx, only its speech
+  detector swapped for Home Assistant's neural micro-vad (`pymicro-vad`,
+  assistant.vad.MicroVad at its shipped threshold); left out when the package is missing;
 * Vosk (English) through the same turn listener, when an English Vosk model is
   found the way the assistant finds one (assistant.asr.vosk_models.find_model);
   otherwise its column is left out and the reason printed.
@@ -56,6 +59,7 @@ from typing import Any, Protocol
 
 from assistant.asr.base import Recognizer, apostrophe_forms, phrase_key, phrase_table
 from assistant.ports import Vocabulary
+from assistant.vad import MicroVad, SpeechDetector, VoiceActivity, micro_vad_available
 from bench.hearing import (
     CLIPS_DIR,
     DEFAULT_INTENTS,
@@ -80,7 +84,9 @@ KWS_TUNED = "kws tuned"
 VOSK = "vosk-en"
 PROJECT_NS = "this project + WebRTC NS"
 PROJECT_MLLR = "this project + MLLR"
-RECOGNIZERS = (PROJECT, PLAIN, KWS_DEFAULT, KWS_TUNED, PROJECT_NS, PROJECT_MLLR, VOSK)
+PROJECT_MICRO = "this project + microVAD"
+RECOGNIZERS = (PROJECT, PLAIN, KWS_DEFAULT, KWS_TUNED, PROJECT_NS, PROJECT_MLLR, PROJECT_MICRO,
+               VOSK)
 HALVES = (0, 1)
 # Of levels 1, 2 and 4 (no gain; gain 5 dBFS on top changed nothing for the better), 2
 # helped most in household noise on the first 20 shared clips of each label.
@@ -195,15 +201,17 @@ class KeyphraseSpotter(_Pocketsphinx):
 class ThroughTurnListener:
     """A project engine (Recognizer) run as the assistant runs it, by its turn listener."""
 
-    def __init__(self, name: str, recognizer: Recognizer, vocabulary: Vocabulary) -> None:
+    def __init__(self, name: str, recognizer: Recognizer, vocabulary: Vocabulary,
+                 detector: Callable[[], SpeechDetector] = VoiceActivity) -> None:
         self.name = name
         self.recognizer = recognizer
         self.min_confidence = recognizer.min_confidence
         self.vocabulary = vocabulary
+        self.detector = detector
 
     def hear(self, turn: Turn) -> tuple[str, float | None]:
         text, confidence, _ = heard_in_turn(self.recognizer, self.vocabulary, turn.audio,
-                                            turn.prime, self.min_confidence)
+                                            turn.prime, self.min_confidence, self.detector)
         return text, confidence
 
 
@@ -297,6 +305,11 @@ def make_hearers(names: Sequence[str], vocabulary: Vocabulary,
                 raise ValueError("no MLLR transform")
             hearers.append(ThroughTurnListener(PROJECT_MLLR, PocketsphinxRecognizer(
                 partials=False, mllr=mllr), vocabulary))
+        elif name == PROJECT_MICRO:
+            from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
+
+            hearers.append(ThroughTurnListener(PROJECT_MICRO, PocketsphinxRecognizer(
+                partials=False), vocabulary, MicroVad))
         elif name == PLAIN:
             hearers.append(PlainGrammar(vocabulary))
         elif name == KWS_DEFAULT:
@@ -484,6 +497,9 @@ def available_recognizers(wanted: Sequence[str], mllr: Path | None = None
                 notes.append(f"WebRTC NS left out: the webrtc-noise-gain package is not "
                              f"installed ({exc}).")
                 continue
+        if name == PROJECT_MICRO and micro_vad_available():
+            notes.append(f"microVAD left out: {micro_vad_available()}.")
+            continue
         if name == VOSK:
             path, why = english_vosk_model()
             if path is None:
@@ -531,7 +547,8 @@ def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
     started = time.perf_counter()
     heard = run(scored, talkers, chosen, rooms, speakers, jobs=jobs, mllr=mllr)
     floors = {PROJECT: POCKETSPHINX_MIN_CONFIDENCE, PROJECT_NS: POCKETSPHINX_MIN_CONFIDENCE,
-              PROJECT_MLLR: POCKETSPHINX_MIN_CONFIDENCE}
+              PROJECT_MLLR: POCKETSPHINX_MIN_CONFIDENCE,
+              PROJECT_MICRO: POCKETSPHINX_MIN_CONFIDENCE}
     if VOSK in chosen:
         from assistant.asr.vosk_engine import VOSK_MIN_CONFIDENCE
 
@@ -540,6 +557,48 @@ def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
     out(f"({len(heard)} turns heard in {time.perf_counter() - started:.0f} s wall time, "
         f"{jobs} process{'es' if jobs > 1 else ''})")
     out(format_tables(table, chosen, rooms, speakers))
+    return table
+
+
+def gate_in_rooms(clips: Sequence[Clip], talkers: Sequence[Clip],
+                  detectors: Mapping[str, Callable[[], SpeechDetector]], rooms: Sequence[str],
+                  speakers: Sequence[str] = ("as recorded",), out: Callable[[str], None] = print
+                  ) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """The speech gate alone (the turn listener's onset and pre-roll), per detector and room:
+    (share of spoken turns it opened for, share of noise turns it opened for, microseconds
+    per 30 ms frame). Spoken: yes, no, _unknown_; noise: _silence_ (and, with the
+    television on, the television alone)."""
+    from assistant.listening import Endpointing
+    from assistant.vad import SpeechGate, segments
+
+    t = Endpointing()
+    made = Rooms(talkers)
+    turns = [(room, clip.label, made.turn(clip, room, speaker)) for room in rooms
+             for speaker in speakers for clip in clips]
+    table = {}
+    head = f"{'detector':24} {'room':16} {'speech opened':>13} {'noise opened':>12} {'us/frame':>9}"
+    out(head)
+    out("-" * len(head))
+    for name, make in detectors.items():
+        for room in rooms:
+            spoken, noise, spent, frames = [], [], 0.0, 0
+            for where, label, turn in turns:
+                if where != room:
+                    continue
+                started = time.process_time()
+                gate = SpeechGate(make(), preroll_ms=t.preroll_ms, onset_ms=t.onset_ms,
+                                  frame_ms=t.frame_ms)
+                segments(turn.prime, gate)
+                gate.reset()
+                opened = bool(segments(turn.audio, gate))
+                spent += time.process_time() - started
+                frames += (len(turn.prime) + len(turn.audio)) // gate.frame_bytes
+                (noise if label == "_silence_" else spoken).append(opened)
+            row = (sum(spoken) / max(1, len(spoken)), sum(noise) / max(1, len(noise)),
+                   1e6 * spent / max(1, frames))
+            table[(name, room)] = row
+            out(f"{name:24} {room:16} {row[0]:8.3f} ({len(spoken):3d}) {row[1]:7.3f} "
+                f"({len(noise):3d}) {row[2]:9.1f}")
     return table
 
 
@@ -585,7 +644,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.hearing_side",
                                      description=__doc__.split("\n\n")[0])
     add_arguments(parser)
+    parser.add_argument("--gate", action="store_true",
+                        help="only the speech gate: how often each speech detector opens it "
+                             "for speech and for noise, per room (VoiceActivity, micro-vad)")
     args = parser.parse_args(argv)
+    if args.gate:
+        scored = load_clips(args.clips, labels=SIDE_LABELS)
+        if args.half is not None:
+            scored = [c for c in scored if speaker_half(c.speaker) == args.half]
+        if args.per_label is not None:
+            scored = first_of_each_label(scored, args.per_label)
+        from bench.hearing import vad_choices
+
+        chosen = {k: v for k, v in vad_choices().items()
+                  if k.startswith(("voiced", "micro-vad"))}
+        print(f"Speech gate alone, {len(scored)} clips, speakers {', '.join(args.speakers)}:")
+        gate_in_rooms(scored, load_clips(args.clips), chosen, known(args.rooms, ROOMS, "room"),
+                      known(args.speakers, SPEAKERS, "speaker"))
+        return 0
     side_by_side(args.clips, args.per_label, known(args.rooms, ROOMS, "room"),
                  known(args.speakers, SPEAKERS, "speaker"),
                  known(args.recognizers, RECOGNIZERS, "recognizer"), args.jobs,
