@@ -22,6 +22,13 @@ Detectors, measured on the real clips (`python -m bench.hearing --vad`):
   energy alone). The ``webrtcvad-wheels`` package on PyPI is the same WebRTC
   algorithm, so it is not needed.
 
+* ``MicroVad``: Home Assistant's neural micro-vad (``pymicro-vad``, a dev dependency),
+  measured side by side and not adopted (bench/side_by_side.md): it calls television
+  babble speech (the gate opened for 46-76 % of turns with the television alone, against
+  6-11 %), never opened for some clear answers, and its probability outlasts the end of
+  speech, so turns ended later (response gap p95 1520 -> 3314 ms) and were heard less
+  well. About 350-400 microseconds per 30 ms frame, against about 40-60.
+
 Cost: the loudness test is about 30 microseconds per 30 ms frame in pure
 Python; the pitch test (about 55 microseconds, numpy) only runs on frames
 that are already loud, so quiet idle listening costs the loudness test alone.
