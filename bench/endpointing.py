@@ -56,8 +56,9 @@ import numpy as np
 from assistant.asr.base import Recognizer, phrase_key, spoken_words
 from assistant.listening import UNINTELLIGIBLE, TurnListener
 from assistant.ports import Vocabulary
-from assistant.vad import MicroVad, SpeechDetector, SpeechGate, VoiceActivity, micro_vad_available
+from assistant.vad import SpeechDetector, SpeechGate, VoiceActivity
 from bench.hearing import CLIPS_DIR, SAMPLE_RATE, dialog_vocabulary, load_clips, noise_floor_rms
+from bench.micro_vad import MicroVad, micro_vad_available
 from bench.rooms import Rooms, pcm_of, samples_of, seed_of, speech_bounds
 
 FRAME_MS = 30

@@ -83,15 +83,8 @@ import numpy as np
 from assistant.asr.base import Recognizer, phrase_key, spoken_words
 from assistant.listening import UNINTELLIGIBLE, TurnListener
 from assistant.ports import Vocabulary
-from assistant.vad import (
-    MicroVad,
-    SpeechDetector,
-    SpeechGate,
-    VoiceActivity,
-    frame_bytes,
-    micro_vad_available,
-    segments,
-)
+from assistant.vad import SpeechDetector, SpeechGate, VoiceActivity, frame_bytes, segments
+from bench.micro_vad import MicroVad, micro_vad_available
 
 # The accuracy set lives outside the repository (thousands of clips); point at it with
 # --clips or HEARING_CLIPS. The tests' own few clips are in tests/clips.
@@ -530,7 +523,7 @@ VAD_CHOICES: Mapping[str, Callable[[], SpeechDetector]] = {
     "webrtc mode 3": lambda: VoiceActivity(method="webrtc", aggressiveness=3),
     "both (webrtc 3 + energy)": lambda: VoiceActivity(method="both", aggressiveness=3),
     # Home Assistant's neural micro-vad (pymicro-vad): at the bench's setting (threshold
-    # 0.1, 90 ms hold; assistant.vad.MICRO_VAD_*), and at other thresholds without hold.
+    # 0.1, 90 ms hold; bench.micro_vad.MICRO_VAD_*), and at other thresholds without hold.
     "micro-vad 0.1 hold 90": MicroVad,
     "micro-vad 0.1": lambda: MicroVad(threshold=0.1, hold_ms=0),
     "micro-vad 0.3": lambda: MicroVad(threshold=0.3, hold_ms=0),

@@ -29,7 +29,7 @@ and every recognizer hears exactly the same audio:
   left out when no transform is found;
 * this project + microVAD: the same turn listener and pocketsphinx, only its speech
   detector swapped for Home Assistant's neural micro-vad (`pymicro-vad`,
-  assistant.vad.MicroVad at its shipped threshold); left out when the package is missing;
+  bench.micro_vad.MicroVad at its shipped threshold); left out when the package is missing;
 * Vosk (English) through the same turn listener, when an English Vosk model is
   found the way the assistant finds one (assistant.asr.vosk_models.find_model);
   otherwise its column is left out and the reason printed.
@@ -59,7 +59,7 @@ from typing import Any, Protocol
 
 from assistant.asr.base import Recognizer, apostrophe_forms, phrase_key, phrase_table
 from assistant.ports import Vocabulary
-from assistant.vad import MicroVad, SpeechDetector, VoiceActivity, micro_vad_available
+from assistant.vad import SpeechDetector, VoiceActivity
 from bench.hearing import (
     CLIPS_DIR,
     DEFAULT_INTENTS,
@@ -74,6 +74,7 @@ from bench.hearing import (
     load_clips,
     speaker_half,
 )
+from bench.micro_vad import MicroVad, micro_vad_available
 from bench.rooms import ROOMS, SPEAKERS, Rooms, Turn, known
 
 SIDE_LABELS = ("yes", "no", "_unknown_", "_silence_")

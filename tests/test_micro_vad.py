@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.vad import MICRO_VAD_THRESHOLD, MicroVad, SpeechGate, segments
+from assistant.vad import SpeechGate, segments
 from bench.hearing import load_clips, padded_turn
+from bench.micro_vad import MICRO_VAD_THRESHOLD, MicroVad
 
 pytest.importorskip("pymicro_vad")
 
