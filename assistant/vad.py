@@ -344,4 +344,3 @@ def segments(pcm: bytes, gate: SpeechGate) -> list[bytes]:
     if current:
         out.append(b"".join(current))
     return out
-

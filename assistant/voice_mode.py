@@ -142,7 +142,7 @@ class AudioVoice:
         if not interrupts.phrases:
             return self._touched_while_playing()
         floor = min(self.recognizer.interrupt_floor, self.min_confidence)
-        listener = TurnListener(self.recognizer, self.vad, interrupts, self.endpointing, floor)
+        listener = self._listener(interrupts, floor)
         self._drain_mic()
         while self.speaker.playing() or listener.speaking:
             touched = self._touched()
@@ -218,9 +218,9 @@ class AudioVoice:
                     stop is not None and stop())):
                 return None
 
-    def _listener(self, vocabulary: Vocabulary) -> TurnListener:
+    def _listener(self, vocabulary: Vocabulary, floor: float | None = None) -> TurnListener:
         return TurnListener(self.recognizer, self.vad, vocabulary, self.endpointing,
-                            self.min_confidence)
+                            self.min_confidence if floor is None else floor)
 
     def _accepted(self, heard: Heard, floor: float | None = None) -> bool:
         if heard.text == UNINTELLIGIBLE:

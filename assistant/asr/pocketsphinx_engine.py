@@ -267,7 +267,6 @@ class PocketsphinxRecognizer:
         settings = {**DECODER_SETTINGS, **decoder_settings}
         if mllr is not None:
             settings["mllr"] = str(mllr)
-        self.mllr = mllr
         self._decoder = Decoder(lm=None, loglevel="FATAL", logfn=os.devnull,
                                 samprate=SAMPLE_RATE, **settings)
         self._noise_words: list[str] = []
