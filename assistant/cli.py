@@ -84,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--volume", type=float, metavar="0..1", help="speaking volume")
     voice.add_argument("--voice", metavar="ID", help="synthesizer voice")
     voice.add_argument("--wake-phrase", default="hello helper", metavar="PHRASE")
+    voice.add_argument("--learn-voice", action="store_true",
+                       help="learn the voice of the person at home (asks for a few words "
+                            "twice; kept only if it then hears them better), then exit")
+    voice.add_argument("--forget-voice", action="store_true",
+                       help="delete the learned voice and its recordings, then exit")
+    voice.add_argument("--learned-voice", action=argparse.BooleanOptionalAction, default=True,
+                       help="hear with the voice learned by --learn-voice, if there is one "
+                            "(pocketsphinx; never at a kiosk)")
     screen = parser.add_argument_group("screen")
     screen.add_argument("--screen", action="store_true",
                         help="show large captions and touch answers in a local web page")
@@ -260,6 +268,14 @@ def main(argv: list[str] | None = None) -> int:
         print("A kiosk keeps no transcript (residents share it): use --kiosk-records DIR for "
               "a staff-only folder.", file=sys.stderr, flush=True)
         return 2
+    if args.forget_voice:
+        from assistant.voice_learning_mode import run_forget_voice
+
+        return run_forget_voice(args)
+    if args.learn_voice:
+        from assistant.voice_learning_mode import run_learn_voice
+
+        return run_learn_voice(args, dialogs)
     if args.text and args.kiosk:
         from assistant.kiosk_text import run_text_kiosk
 

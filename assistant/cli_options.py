@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-NOT_RECORDED = ("diagram", "list_devices", "print_config")
+NOT_RECORDED = ("diagram", "list_devices", "print_config", "learn_voice", "forget_voice")
 
 
 def session_options(args: argparse.Namespace) -> dict[str, object]:

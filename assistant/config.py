@@ -23,7 +23,8 @@ from typing import Any
 
 APP = "leg-assistant"
 # Options that do something once and exit (or name the file itself): no key in the file.
-NOT_IN_FILE = frozenset({"help", "config", "print_config", "diagram", "list_devices"})
+NOT_IN_FILE = frozenset({"help", "config", "print_config", "diagram", "list_devices",
+                         "learn_voice", "forget_voice"})
 TOML_TYPES: dict[type, tuple[type, ...]] = {
     bool: (bool,), int: (int,), float: (int, float), str: (str,),
 }

@@ -26,7 +26,7 @@ Files = Mapping[str, tuple[Path, yaml.Node | None, Any]]  # file -> (path, tree,
 SPECIAL_DESTINATIONS = ("next", "emergency", "routine", "goodbye")
 PLACEHOLDERS = {
     "emergency_number", "routine_minutes", "options", "topic", "done", "skipped", "number",
-    "seconds", "count", "total", "to_name",
+    "seconds", "count", "total", "to_name", "word",
 }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Discriminator, Field, Tag, field_validator
 
 from assistant.dialog_yaml import DialogError, Parsed, Problems, validate
 from assistant.lexicon import Understanding
@@ -134,10 +134,42 @@ class Options(Strict):
     check_in: Text
 
 
+class VoiceLearning(Strict):
+    """What is said while learning the voice of the person at home (assistant/voice_learning.py)."""
+
+    takes: int = Field(ge=2, le=3)  # two at least: the learned voice is checked on one of them
+    words: list[Text] = Field(min_length=4)
+    intro: Text
+    say_word: Text
+    again: Text
+    skipped: Text
+    learning: Text
+    learned: Text
+    kept_usual: Text
+    failed: Text
+    stopped: Text
+
+    @field_validator("words")
+    @classmethod
+    def _distinct(cls, words: list[str]) -> list[str]:
+        seen = [" ".join(w.lower().split()) for w in words]
+        if len(set(seen)) != len(seen):
+            raise ValueError("each word is asked for once per round: remove the repeated one")
+        return words
+
+    @field_validator("say_word", "again")
+    @classmethod
+    def _names_the_word(cls, text: str) -> str:
+        if "{word}" not in text:
+            raise ValueError("must contain {word}: the person has to hear which word to say")
+        return text
+
+
 class Phrases(Strict):
     listening: Listening
     options: Options
     prompts: Prompts
+    voice_learning: VoiceLearning
 
 
 class Greeting(Strict):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from assistant.config import ConfigError, load_settings
 from assistant.history import TABLES, HistoryError, connect, forget_everything, history_path
+from assistant.voice_learning import forget_voice
 
 
 def weeks(value: str) -> int:
@@ -108,13 +109,15 @@ def _export(db: sqlite3.Connection, kind: str, folder: Path) -> int:
 def _forget(db: sqlite3.Connection, path: Path, ask: Callable[[str], str]) -> int:
     count = int(db.execute("SELECT count(*) FROM sessions").fetchone()[0])
     try:
-        answer = ask(f"Delete every record in {path} ({count} sessions) and the remembered "
-                     "preferences? This cannot be undone. Type yes to delete: ")
+        answer = ask(f"Delete every record in {path} ({count} sessions), the remembered "
+                     "preferences and the learned voice? This cannot be undone. Type yes to "
+                     "delete: ")
     except EOFError:
         answer = ""
     if answer.strip().lower() != "yes":
         print("Nothing was deleted.")
         return 1
     forget_everything(db)
-    print(f"Deleted {count} sessions and the remembered preferences.")
+    voice = " and the learned voice" if forget_voice(path.parent) else ""
+    print(f"Deleted {count} sessions, the remembered preferences{voice}.")
     return 0

@@ -306,7 +306,8 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
         synthesizer = Synthesizer(rate=args.rate, volume=args.volume, voice=args.voice)
         mic = Microphone(resolve_device(args.input_device, "input"), block_ms=30)
         speaker = Loudspeaker(resolve_device(args.output_device, "output"))
-        recognizer = make_recognizer(args.engine, args.model, REPO_ROOT / "models", report)
+        recognizer = make_recognizer(args.engine, args.model, REPO_ROOT / "models", report,
+                                     learned_voice=_learned_voice(args))
     except (AudioSetupError, TtsSetupError, AsrSetupError) as exc:
         print(str(exc), file=sys.stderr, flush=True)
         return 3
@@ -379,6 +380,15 @@ def run_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
         if screen is not None:
             screen.finished()
             screen.stop()
+
+
+def _learned_voice(args: argparse.Namespace) -> Path | None:
+    """The voice learned at home (--learn-voice), unless this is a kiosk or it is turned off."""
+    from assistant.voice_learning import learned_voice
+
+    if args.kiosk or not getattr(args, "learned_voice", True):
+        return None
+    return learned_voice(Path(args.data_dir))
 
 
 def _device_alert(care: Care, name: Literal["microphone", "loudspeaker"],

@@ -335,3 +335,14 @@ def test_the_reference_lists_its_public_sources() -> None:
     sources = text[text.index("## §8"):]
     assert len(re.findall(r"^\s*\d+\. ", sources, re.MULTILINE)) >= 31
     assert "nice.org.uk" in sources
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ('say_word: "Please say: {word}."', 'say_word: "Please say it."', "must contain {word}"),
+    ('"repeat"]', '"yes"]', "remove the repeated one"),
+    ("  takes: 2", "  takes: 1", "greater than or equal to 2"),
+])
+def test_voice_learning_that_could_not_check_itself_or_name_the_word_does_not_load(
+        tmp_path: Path, old: str, new: str, problem: str) -> None:
+    folder = broken(tmp_path, "phrases.yaml", old, new, after="voice_learning:")
+    assert_names(error_of(folder), "phrases.yaml", None, problem)

@@ -204,7 +204,10 @@ def test_export_writes_every_table_and_forget_asks_first(
     assert stat.S_IMODE((tmp_path / "csv" / "exercises.csv").stat().st_mode) == 0o600
     assert run_records(["history", "--forget", *data], ask=lambda _: "no") == 1
     assert rows(history.db, "SELECT count(*) FROM sessions") == [(1,)]
+    (tmp_path / "voice" / "takes").mkdir(parents=True)  # a voice learned with --learn-voice
+    (tmp_path / "voice" / "takes" / "yes_1.wav").write_bytes(b"RIFF")
     assert run_records(["history", "--forget", *data], ask=lambda _: "yes") == 0
+    assert not (tmp_path / "voice").exists()
     for table in ("sessions", "exercises", "routine_events", "outcomes", "preferences"):
         assert rows(history.db, f"SELECT count(*) FROM {table}") == [(0,)], table
     assert history.load() == VoiceChange()

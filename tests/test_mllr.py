@@ -1,4 +1,4 @@
-"""MLLR adaptation of pocketsphinx's model (bench/mllr.py): the tooling keeps working.
+"""MLLR adaptation of pocketsphinx's model (assistant/asr/adaptation.py, bench/mllr.py).
 
 The adaptation itself was measured and not adopted (bench/side_by_side.md, "MLLR
 adaptation"); these tests keep the experiment repeatable: the mixture weights rebuilt
@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.asr import adaptation
 from bench import hearing_side, mllr
 from bench.hearing import load_clips, speaker_half
 
 CLIPS = Path(__file__).resolve().parent / "clips" / "speech_commands"
-TOOLS = ("bw", "mllr_solve", "sphinx_fe", "pocketsphinx_mdef_convert")
+TOOLS = adaptation.TOOLS
 # Measured (commit of this test) with
 #   python -m bench.mllr --clips tests/clips/speech_commands --noise clean --out T
 #   python -m bench.hearing_side --clips tests/clips/speech_commands --half 1 --rooms quiet \
@@ -32,9 +33,9 @@ ADAPTED_QUIET_FLOOR = 0.80
 
 
 def test_mixture_weights_are_rebuilt_from_the_sendump(tmp_path: Path) -> None:
-    model = mllr.model_dir() / "en-us"
+    model = adaptation.model_dir() / "en-us"
     out = tmp_path / "mixture_weights"
-    senones, streams, densities = mllr.mixture_weights_from_sendump(model / "sendump", out)
+    senones, streams, densities = adaptation.mixture_weights_from_sendump(model / "sendump", out)
     assert (senones, streams, densities) == (5126, 3, 128)
     data = out.read_bytes()
     start = data.index(b"endhdr\n") + len(b"endhdr\n")
@@ -45,12 +46,12 @@ def test_mixture_weights_are_rebuilt_from_the_sendump(tmp_path: Path) -> None:
         senones, streams, densities)
     assert np.allclose(table.sum(axis=2), 1.0, atol=1e-4)
     checksum = struct.unpack_from("<I", data, len(data) - 4)[0]
-    assert checksum == mllr.s3_checksum(np.concatenate([dims, table.view(np.uint32).ravel()]))
+    assert checksum == adaptation.s3_checksum(np.concatenate([dims, table.view(np.uint32).ravel()]))
 
 
 def test_training_takes_only_speaker_half_0_and_only_spoken_words() -> None:
     clips = load_clips(CLIPS)
-    words = mllr.dictionary_words(mllr.model_dir() / "cmudict-en-us.dict")
+    words = adaptation.dictionary_words(adaptation.model_dir() / "cmudict-en-us.dict")
     chosen = mllr.training_clips(clips, words)
     assert chosen and all(speaker_half(c.speaker) == mllr.TRAIN_HALF for c, _ in chosen)
     assert all(c.label != "_silence_" for c, _ in chosen)
@@ -58,7 +59,7 @@ def test_training_takes_only_speaker_half_0_and_only_spoken_words() -> None:
     assert unknown and all(c.path.name.startswith(f"{w}_") for c, w in unknown)
 
 
-@pytest.mark.skipif(any(mllr.tool_path(t) is None for t in TOOLS),
+@pytest.mark.skipif(any(adaptation.tool_path(t) is None for t in TOOLS),
                     reason="sphinxtrain, sphinxbase-utils or pocketsphinx (Debian) missing: "
                            "scripts/setup-system.sh")
 def test_a_transform_trained_on_half_0_is_loaded_and_half_1_is_still_heard(
@@ -85,4 +86,4 @@ def test_the_tools_are_found_where_debian_puts_them() -> None:
     if shutil.which("apt-get") is None:
         pytest.skip("not a Debian machine")
     for name in TOOLS:
-        assert mllr.tool_path(name) is not None, f"{name}: run scripts/setup-system.sh"
+        assert adaptation.tool_path(name) is not None, f"{name}: run scripts/setup-system.sh"

@@ -20,25 +20,27 @@ ENGINES: tuple[str, ...] = ("auto", "vosk", "pocketsphinx")
 
 
 def make_recognizer(engine: Engine | str, model_path: str | None, models_dir: Path,
-                    notify: Callable[[str], None], download: bool = True) -> Recognizer:
+                    notify: Callable[[str], None], download: bool = True,
+                    learned_voice: Path | None = None) -> Recognizer:
     """The recognizer to use; raises AsrSetupError with a plain message when none can start.
 
     engine: "vosk" (fails if no model), "pocketsphinx", or "auto" (Vosk when a
     model is available, else pocketsphinx with a notice). `model_path` is
-    --model; `download=False` never touches the network.
+    --model; `download=False` never touches the network. `learned_voice`: the transform
+    learned for the person at home (assistant/voice_learning.py), used by pocketsphinx.
     """
     if engine not in ENGINES:
         raise AsrSetupError(
             f"Unknown speech engine {engine!r}: choose one of {', '.join(ENGINES)}.")
     if engine == "pocketsphinx":
-        return _pocketsphinx(notify)
+        return _pocketsphinx(notify, learned_voice)
     if engine == "vosk":
         return _vosk(model_path, models_dir, notify, download)
     try:
         return _vosk(model_path, models_dir, notify, download)
     except AsrSetupError as vosk_problem:
         try:
-            recognizer = _pocketsphinx(notify)
+            recognizer = _pocketsphinx(notify, learned_voice)
         except AsrSetupError as sphinx_problem:
             raise AsrSetupError(f"No speech recognizer can start. {vosk_problem} "
                                 f"{sphinx_problem}") from sphinx_problem
@@ -62,7 +64,8 @@ def _vosk(model_path: str | None, models_dir: Path, notify: Callable[[str], None
     return VoskRecognizer(path, notify=notify)
 
 
-def _pocketsphinx(notify: Callable[[str], None]) -> Recognizer:
+def _pocketsphinx(notify: Callable[[str], None], learned_voice: Path | None = None
+                  ) -> Recognizer:
     try:
         import pocketsphinx  # noqa: F401 - only checking that it can be imported
     except ImportError as exc:
@@ -72,4 +75,14 @@ def _pocketsphinx(notify: Callable[[str], None]) -> Recognizer:
     from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
 
     # The turn listener recognizes at pauses, so the live pass (partials) would be wasted CPU.
+    if learned_voice is not None:
+        try:
+            recognizer = PocketsphinxRecognizer(notify=notify, partials=False, mllr=learned_voice)
+        except Exception as exc:  # noqa: BLE001 - pocketsphinx raises a bare RuntimeError
+            notify(f"The learned voice ({learned_voice}) could not be loaded ({exc}); "
+                   f"listening the usual way. Run --learn-voice again to learn it anew.")
+        else:
+            notify("Listening with the voice learned for this household (--no-learned-voice "
+                   "to hear without it).")
+            return recognizer
     return PocketsphinxRecognizer(notify=notify, partials=False)
