@@ -51,11 +51,12 @@ from Speech Commands; see bench/hearing.py for the method):
   but made multi-word phrases ("call 911", "say that again") unrecognizable,
   so it stays at 1.
 
-* **No acoustic adaptation by default.** A global MLLR transform (`mllr=PATH`,
-  trained by bench/mllr.py) gained with the television on but lost in a quiet room on
-  speakers it was not trained on (bench/side_by_side.md, "MLLR adaptation"); a
-  transform placed at models/pocketsphinx-en-us.mllr is only used by the bench's MLLR
-  column (bench/mllr.py), never by the assistant unless passed.
+* **Adapted to one voice only, when asked.** A global MLLR transform (`mllr=PATH`)
+  trained on many other people's voices gained with the television on but lost in a quiet
+  room (bench/side_by_side.md, "MLLR adaptation"); one learned from the person's own
+  words (`run.py --learn-voice`, assistant/voice_learning.py) lost nothing in a quiet room
+  and heard far more "yes" and "no" with a television on ("Learning one voice"). So the
+  engine takes a transform only when the household has learned one.
 
 The acoustic model loads once per `PocketsphinxRecognizer`; switching
 vocabulary activates an already compiled grammar (`switch_cost_s` records it).
