@@ -114,15 +114,20 @@ def pocketsphinx_hearer(words: Sequence[str]) -> Hear:
 
 def dialog_urgency(dialogs: Dialogs, emergency_number: str) -> tuple[Urgent, tuple[str, ...]]:
     """(urgent, phrases): the dialog's own judgement of words said instead of the one asked
-    for, and the phrases it listens for at its first question (symptoms, "call 911", ...).
+    for, and the phrases of its first question that tell of an emergency ("chest pain",
+    "call 911", ...), to be listened for all along.
 
     A moment of the check is the judge, so "no chest pain" is no emergency and "I can't
     breathe" is one, exactly as in a check; what it tells of is taken as said, whatever the
     recognizer's confidence (doubt never lowers urgency)."""
     from assistant.dialog import DialogMachine
 
-    opening = DialogMachine(dialogs, emergency_number).start(0.0).listening
-    phrases = opening.vocabulary.phrases if opening is not None else ()
+    judge = DialogMachine(dialogs, emergency_number)
+    opening = judge.start(0.0).listening
+    # Only the phrases that tell of an emergency: the rest ("repeat that", "dunno") would
+    # compete with the words asked for, and a take heard as one of them is a take lost.
+    phrases = tuple(p for p in (opening.vocabulary.phrases if opening is not None else ())
+                    if judge.understand(p)[1].action in URGENT_ACTIONS)
 
     def urgent(heard: Heard) -> list[str]:
         machine = DialogMachine(dialogs, emergency_number)

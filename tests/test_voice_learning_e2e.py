@@ -3,8 +3,8 @@
 The assistant runs as its own process on PulseAudio null sinks; each time it prints that it
 is listening for a word, the simulated user (espeak-ng, a voice unlike the assistant's)
 says that word into the virtual microphone. What a person notices: the requests are
-audible, every word is taken twice, what was recorded is kept, the learned voice is checked
-and the person is told whether it will be used.
+audible, every word is asked for twice (once more if heard as another), the takes are kept,
+the learned voice is checked, and the person is told whether it will be used.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from virtual_audio import (
 
 from assistant.asr.adaptation import missing_tools
 from assistant.dialog_data import Dialogs
-from assistant.voice_learning import CHECK_FILE, TRANSFORM_FILE, VOICE_FOLDER
+from assistant.voice_learning import CHECK_FILE, TRANSFORM_FILE, TRIES_PER_TAKE, VOICE_FOLDER
 
 pytestmark = [
     pytest.mark.slow,
@@ -81,10 +81,14 @@ def test_a_voice_is_learned_by_voice_and_the_person_is_told_the_result(
                 proc.kill()
         speaker = recorder.stop()
     assert code in (0, 1), errors
-    assert asked == lines.words * lines.takes, errors  # each word twice, none asked again
+    # every word asked for twice, each at most once more when heard as something else
+    assert asked[:len(lines.words)] == lines.words, errors
+    assert all(lines.takes <= asked.count(w) <= lines.takes * TRIES_PER_TAKE
+               for w in lines.words), (asked, errors)
     check = json.loads((data / VOICE_FOLDER / CHECK_FILE).read_text(encoding="utf-8"))
-    assert check["takes"] == len(asked) and check["checked"] == len(asked), check
-    assert len(list((data / VOICE_FOLDER / "takes").glob("*.wav"))) == len(asked)
+    wanted = len(lines.words) * lines.takes
+    assert wanted - 2 <= check["takes"] == check["checked"], (check, errors)
+    assert len(list((data / VOICE_FOLDER / "takes").glob("*.wav"))) == check["takes"]
     assert (code == 0) == check["kept"] == (data / VOICE_FOLDER / TRANSFORM_FILE).is_file()
     told = lines.learned if check["kept"] else lines.kept_usual
     for said in (lines.intro, lines.say_word.format(word=lines.words[0]), told):
