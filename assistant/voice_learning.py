@@ -12,8 +12,9 @@ asked for in turn, and asked again, so every word is said twice; a take is learn
 only when the recognizer heard the very word asked for (a wrong transcript would teach
 wrong sounds). Before the learned voice replaces the usual one it must prove itself on
 takes it did not learn from: trained on the first takes and tested on the second, and the
-other way round, it must hear at least as many of them as the usual model does. If it
-does not, the usual model stays and the person is told so. The takes, the transform and
+other way round, it must hear at least as many of them as the usual model does, and take
+no more of them for a "no" (the costly error at a red-flag question). If it does not, the
+usual model stays and the person is told so. The takes, the transform and
 the check are kept under the household's data folder; nothing is sent anywhere. The
 dialog's own phrases are listened for all along: an emergency said instead of a word ends
 the learning with the call-911 guidance, as it would in a check; "stop" ends it.
@@ -27,7 +28,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -106,11 +107,15 @@ class Check:
     checked: int
     takes: int  # takes learned from in the end
     seconds: float  # time spent learning and checking
+    denied_before: int = 0  # takes of another word the usual model took for "no"
+    denied_after: int = 0  # ... and the learned voice (the costly error at a red flag)
 
     @property
     def keep(self) -> bool:
-        """Kept only if it hears no fewer than the usual model, on enough takes."""
-        return self.checked >= MIN_CHECKED_TAKES and self.heard_after >= self.heard_before
+        """Kept only if, on enough takes, it hears no fewer of them as asked, and takes no
+        more of them for a "no", than the usual model."""
+        return (self.checked >= MIN_CHECKED_TAKES and self.heard_after >= self.heard_before
+                and self.denied_after <= self.denied_before)
 
 
 # --- adapters --------------------------------------------------------------------------
@@ -168,7 +173,9 @@ class Lines(Protocol):
 # Something heard that was not the word asked for -> the call-911 guidance if it tells of an
 # emergency (the dialog decides, as in a check: assistant/voice_learning_mode.py), else [].
 Urgent = Callable[[Heard], Sequence[str]]
-Hear = Callable[[Path | None, Take], bool]  # (transform or None, take) -> heard right
+# (transform or None, take) -> the phrase heard surely enough for the dialog, else ""
+Hear = Callable[[Path | None, Take], str]
+DENIALS = frozenset({"no", "nope", "nah"})
 Train = Callable[[Sequence[Take], Path, Path], None]  # (takes, transform out, work folder)
 
 
@@ -214,21 +221,25 @@ def check_and_learn(takes: Sequence[Take], train: Train, hear: Hear, out: Path,
     does no worse than the usual model, learn from every take into `out` (atomically)."""
     started = time.monotonic()
     work.mkdir(parents=True, exist_ok=True)
-    before = after = checked = 0
+    right = [0, 0]  # heard as asked: usual model, learned voice
+    denied = [0, 0]  # another word taken for "no"
+    checked = 0
     for index, (learn, test) in enumerate(folds(takes)):
         transform = work / f"fold{index}.mllr"
         train(learn, transform, work / f"fold{index}")
         for take in test:
-            before += hear(None, take)
-            after += hear(transform, take)
+            for which, model in enumerate((None, transform)):
+                heard = normalize(hear(model, take))
+                right[which] += heard == normalize(take.word)
+                denied[which] += heard in DENIALS and normalize(take.word) not in DENIALS
             checked += 1
-    result = Check(before, after, checked, len(takes), 0.0)
+    result = Check(right[0], right[1], checked, len(takes), 0.0, denied[0], denied[1])
     if result.keep:
         fresh = work / "all.mllr"
         train(takes, fresh, work / "all")
         out.parent.mkdir(parents=True, exist_ok=True)
         _move(fresh, out)
-    return Check(before, after, checked, len(takes), time.monotonic() - started)
+    return replace(result, seconds=time.monotonic() - started)
 
 
 def _move(source: Path, target: Path) -> None:
@@ -271,7 +282,8 @@ def learn_voice(ears: Ears, lines: Lines, data_dir: Path, train: Train, hear: He
         {**asdict(check), "kept": check.keep, "when": time.strftime("%Y-%m-%d %H:%M")},
         indent=1), encoding="utf-8")
     report(f"voice learning: heard {check.heard_before} of {check.checked} held-out takes "
-           f"before, {check.heard_after} after; {'kept' if check.keep else 'not kept'} "
+           f"before, {check.heard_after} after; taken for 'no' {check.denied_before} before, "
+           f"{check.denied_after} after; {'kept' if check.keep else 'not kept'} "
            f"({check.seconds:.1f} s)")
     ears.say(lines.learned if check.keep else lines.kept_usual)
     return check

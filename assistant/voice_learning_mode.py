@@ -92,22 +92,21 @@ def pocketsphinx_trainer(forms: Callable[[str], list[str]]) -> Train:
 
 
 def pocketsphinx_hearer(words: Sequence[str]) -> Hear:
-    """Does pocketsphinx (with a learned voice, or without) hear a take as its word, at
-    least as surely as the dialog needs? Each transform's engine is loaded once."""
+    """What pocketsphinx (with a learned voice, or without) hears in a take, if at least as
+    surely as the dialog needs ("" otherwise). Each transform's engine is loaded once."""
     from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
 
     vocabulary = Vocabulary(tuple(words))
     engines: dict[Path | None, PocketsphinxRecognizer] = {}
 
-    def hear(transform: Path | None, take: Take) -> bool:
+    def hear(transform: Path | None, take: Take) -> str:
         engine = engines.get(transform)
         if engine is None:
             engine = engines[transform] = PocketsphinxRecognizer(partials=False, mllr=transform)
         engine.begin(vocabulary)
         engine.accept(take.audio)
         result = engine.end()
-        return (normalize(result.text) == normalize(take.word)
-                and (result.confidence or 0.0) >= engine.min_confidence)
+        return result.text if (result.confidence or 0.0) >= engine.min_confidence else ""
 
     return hear
 

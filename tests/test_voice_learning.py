@@ -106,6 +106,7 @@ def test_a_learned_voice_is_kept_only_if_it_hears_no_worse_on_enough_takes() -> 
     assert Check(5, 5, 8, 16, 1.0).keep
     assert not Check(6, 5, 8, 16, 1.0).keep
     assert not Check(0, 3, 3, 6, 1.0).keep  # too few takes to tell
+    assert not Check(5, 7, 8, 16, 1.0, denied_before=0, denied_after=1).keep  # a new "no"
 
 
 # --- the session with stand-ins ----------------------------------------------------------
@@ -128,7 +129,7 @@ def test_an_emergency_said_instead_of_a_word_ends_learning_with_the_guidance(
     assert {"chest pain", "call nine one one"} <= set(phrases)  # listened for all along
     ears = ScriptedEars([Heard("yes", 0.9), Heard("i can't breathe", 0.42)])
     check = learn_voice(ears, Lines(["yes", "no", "stop"]), tmp_path, lambda *a: None,
-                        lambda *a: True, lambda message: None, urgent, phrases)
+                        lambda *a: "", lambda message: None, urgent, phrases)
     assert check is None
     guidance = " ".join(ears.said[ears.said.index("Please say: no.") + 1:])
     assert "call 911" in guidance.lower(), ears.said  # a doubtful hearing is still urgent
@@ -146,7 +147,7 @@ def test_stop_said_instead_of_a_word_ends_learning_and_keeps_what_was_said(
         tmp_path: Path) -> None:
     ears = ScriptedEars([Heard("yes", 0.9), Heard("stop", 0.8)])
     check = learn_voice(ears, Lines(["yes", "no", "stop"]), tmp_path, lambda *a: None,
-                        lambda *a: True, lambda message: None)
+                        lambda *a: "", lambda message: None)
     assert check is None and ears.said[-1] == "Stopped."
     assert [p.name for p in (tmp_path / VOICE_FOLDER / "takes").iterdir()] == ["yes_1.wav"]
 
@@ -166,7 +167,8 @@ def test_a_voice_that_hears_worse_is_not_kept_and_the_old_one_stays(tmp_path: Pa
         transform.write_text("new")
 
     check = check_and_learn(_takes(["yes", "no", "stop"]), train,
-                            lambda transform, take: transform is None, out, tmp_path / "w")
+                            lambda transform, take: take.word if transform is None else "",
+                            out, tmp_path / "w")
     assert (check.heard_before, check.heard_after, check.checked) == (6, 0, 6)
     assert not check.keep
     assert out.read_text() == "the voice learned last month"
@@ -183,17 +185,34 @@ def test_a_voice_that_hears_as_well_is_learned_from_every_take(tmp_path: Path) -
         transform.write_text(f"learned from {len(takes)}")  # type: ignore[arg-type]
 
     check = check_and_learn(_takes(["yes", "no", "stop"]), train,
-                            lambda transform, take: take.word != "stop" or transform is not None,
+                            lambda transform, take: take.word if (
+                                take.word != "stop" or transform is not None) else "",
                             out, tmp_path / "w")
     assert (check.heard_before, check.heard_after, check.checked) == (4, 6, 6)
     assert check.keep and out.read_text() == "learned from 6"
     assert trained == [3, 3, 6]
 
 
+def test_a_voice_that_takes_another_word_for_no_is_not_kept(tmp_path: Path) -> None:
+    out = tmp_path / "voice" / TRANSFORM_FILE
+
+    def train(takes: object, transform: Path, work: Path) -> None:
+        transform.write_text("new")
+
+    def hear(transform: Path | None, take: Take) -> str:  # hears better, but "stop" as "no"
+        return "no" if transform is not None and take.word == "stop" else (
+            take.word if transform is not None or take.word == "yes" else "")
+
+    check = check_and_learn(_takes(["yes", "no", "stop"]), train, hear, out, tmp_path / "w")
+    assert (check.heard_before, check.heard_after) == (2, 4)
+    assert (check.denied_before, check.denied_after) == (0, 2)
+    assert not check.keep and not out.exists()
+
+
 def test_too_few_words_heard_keeps_the_usual_voice_and_says_so(tmp_path: Path) -> None:
     ears = ScriptedEars([Heard("yes", 0.9), None, None, None, None, None])
     check = learn_voice(ears, Lines(["yes", "no", "stop"], takes=1), tmp_path,
-                        lambda *a: None, lambda *a: True, lambda message: None)
+                        lambda *a: None, lambda *a: "", lambda message: None)
     assert check is None
     assert ears.said[-1] == "Kept the usual."
     assert learned_voice(tmp_path) is None
@@ -207,7 +226,7 @@ def test_a_failure_while_learning_is_said_and_the_takes_are_kept(tmp_path: Path)
         raise RuntimeError("bw failed")
 
     reports: list[str] = []
-    check = learn_voice(ears, Lines(words), tmp_path, broken, lambda *a: True, reports.append)
+    check = learn_voice(ears, Lines(words), tmp_path, broken, lambda *a: "", reports.append)
     assert check is None and ears.said[-1] == "Failed."
     assert any("bw failed" in r for r in reports)
     assert stat.S_IMODE((tmp_path / VOICE_FOLDER).stat().st_mode) == 0o700  # owner only
