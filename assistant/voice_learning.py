@@ -170,9 +170,10 @@ class Lines(Protocol):
     stopped: str
 
 
-# Something heard that was not the word asked for -> the call-911 guidance if it tells of an
-# emergency (the dialog decides, as in a check: assistant/voice_learning_mode.py), else [].
-Urgent = Callable[[Heard], Sequence[str]]
+# (something heard that was not the word, the word asked for) -> the call-911 guidance if
+# it tells of an emergency other than the word itself (the dialog decides, as in a check:
+# assistant/voice_learning_mode.py), else [].
+Urgent = Callable[[Heard, str], Sequence[str]]
 # (transform or None, take) -> the phrase heard surely enough for the dialog, else ""
 Hear = Callable[[Path | None, Take], str]
 DENIALS = frozenset({"no", "nope", "nah"})
@@ -189,7 +190,8 @@ class Collected:
 
 
 def collect_takes(ears: Ears, lines: Lines, report: Callable[[str], None],
-                  urgent: Urgent = lambda heard: [], also: Sequence[str] = ()) -> Collected:
+                  urgent: Urgent = lambda heard, word: [], also: Sequence[str] = ()
+                  ) -> Collected:
     """Ask for every word twice and keep the takes heard as the word asked for. Whatever
     else is said is still listened to (`also`: the dialog's own phrases): an emergency ends
     the learning with the call-911 guidance that `urgent` gives, a "stop" ends it politely."""
@@ -206,7 +208,7 @@ def collect_takes(ears: Ears, lines: Lines, report: Callable[[str], None],
             report(f"voice learning: asked for {word!r}, heard "
                    f"{heard.text if heard is not None else 'nothing'!r}")
             if heard is not None:
-                out.urgent = list(urgent(heard))
+                out.urgent = list(urgent(heard, word))
                 out.stopped = normalize(heard.text) == "stop"
                 if out.urgent or out.stopped:
                     return out
@@ -250,7 +252,7 @@ def _move(source: Path, target: Path) -> None:
 
 
 def learn_voice(ears: Ears, lines: Lines, data_dir: Path, train: Train, hear: Hear,
-                report: Callable[[str], None], urgent: Urgent = lambda heard: [],
+                report: Callable[[str], None], urgent: Urgent = lambda heard, word: [],
                 also: Sequence[str] = ()) -> Check | None:
     """The whole session: ask, record, check, keep or not, and say which. None: nothing was
     learned (too few takes heard, stopped, an emergency, a failure); the usual model stays."""

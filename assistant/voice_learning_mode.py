@@ -128,12 +128,15 @@ def dialog_urgency(dialogs: Dialogs, emergency_number: str) -> tuple[Urgent, tup
     phrases = tuple(p for p in (opening.vocabulary.phrases if opening is not None else ())
                     if judge.understand(p)[1].action in URGENT_ACTIONS)
 
-    def urgent(heard: Heard) -> list[str]:
+    def urgent(heard: Heard, asked: str) -> list[str]:
         machine = DialogMachine(dialogs, emergency_number)
         machine.start(0.0)
         _, decision = machine.understand(heard.text)
         if decision.action not in URGENT_ACTIONS:
             return []
+        _, meant = machine.understand(asked)
+        if (meant.action, meant.why) == (decision.action, decision.why):
+            return []  # asked to say "call 911", heard as "911": the word, said; asked again
         turn = machine.hear(Heard(heard.text, None, heard.source), 0.0)
         return turn.says if machine.disposition == "emergency" else []
 

@@ -138,9 +138,13 @@ def test_an_emergency_said_instead_of_a_word_ends_learning_with_the_guidance(
 
 def test_a_denial_or_an_answer_said_instead_of_a_word_is_no_emergency(dialogs: Dialogs) -> None:
     urgent, _ = dialog_urgency(dialogs, "911")
-    assert urgent(Heard("no chest pain", 0.95)) == []
-    assert urgent(Heard("yes", 0.95)) == []
-    assert urgent(Heard("call nine one one", 0.3))
+    assert urgent(Heard("no chest pain", 0.95), "no") == []
+    assert urgent(Heard("yes", 0.95), "no") == []
+    assert urgent(Heard("call nine one one", 0.3), "yes")
+    # asked to say "call 911" and heard as "911": the word was said, not an emergency told;
+    # but an emergency of another kind is one
+    assert urgent(Heard("nine one one", 0.9), "call nine one one") == []
+    assert urgent(Heard("i can't breathe", 0.9), "call nine one one")
 
 
 def test_stop_said_instead_of_a_word_ends_learning_and_keeps_what_was_said(
