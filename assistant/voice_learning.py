@@ -269,7 +269,7 @@ def learn_voice(ears: Ears, lines: Lines, data_dir: Path, train: Train, hear: He
     if collected.stopped:
         ears.say(lines.stopped)
         return None
-    if len(folds(takes)) < 2 or sum(t.number == 2 for t in takes) < MIN_CHECKED_TAKES // 2:
+    if sum(len(test) for _, test in folds(takes)) < MIN_CHECKED_TAKES:  # too few to check
         ears.say(lines.kept_usual)
         return None
     ears.say(lines.learning)

@@ -18,7 +18,6 @@ from assistant.asr.adaptation import (
     prepare_model,
     train_transform,
 )
-from assistant.asr.base import Recognizer
 from assistant.ports import Heard, Vocabulary
 from assistant.voice_learning import (
     Hear,
@@ -32,6 +31,7 @@ from assistant.voice_learning import (
 from assistant.words import normalize
 
 if TYPE_CHECKING:
+    from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
     from assistant.dialog_data import Dialogs
 
 URGENT_ACTIONS = ("red_flag", "emergency")
@@ -91,13 +91,17 @@ def pocketsphinx_trainer(forms: Callable[[str], list[str]]) -> Train:
     return train
 
 
-def pocketsphinx_hearer(words: Sequence[str]) -> Hear:
+def pocketsphinx_hearer(words: Sequence[str], usual: PocketsphinxRecognizer | None = None
+                        ) -> Hear:
     """What pocketsphinx (with a learned voice, or without) hears in a take, if at least as
-    surely as the dialog needs ("" otherwise). Each transform's engine is loaded once."""
+    surely as the dialog needs ("" otherwise). Each transform's engine is loaded once;
+    `usual`: the engine already loaded without one, to hear with rather than load again."""
     from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
 
     vocabulary = Vocabulary(tuple(words))
     engines: dict[Path | None, PocketsphinxRecognizer] = {}
+    if usual is not None:
+        engines[None] = usual
 
     def hear(transform: Path | None, take: Take) -> str:
         engine = engines.get(transform)
@@ -179,8 +183,7 @@ def run_learn_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
         return 3
     engine = PocketsphinxRecognizer(notify=report, partials=False)
     recording = Recording(engine)
-    recognizer: Recognizer = recording
-    voice = AudioVoice(mic, speaker, synthesizer, recognizer, VoiceActivity(), RealClock(),
+    voice = AudioVoice(mic, speaker, synthesizer, recording, VoiceActivity(), RealClock(),
                        report, min_confidence=0.0)
     ears = AudioEars(voice.say, voice.listen, recording)
     urgent, phrases = dialog_urgency(dialogs, args.emergency_number)
@@ -188,7 +191,7 @@ def run_learn_voice(args: argparse.Namespace, dialogs: Dialogs) -> int:
     try:
         check = learn_voice(ears, lines, Path(args.data_dir),
                             pocketsphinx_trainer(engine.dictionary_forms),
-                            pocketsphinx_hearer(lines.words), report, urgent, phrases)
+                            pocketsphinx_hearer(lines.words, engine), report, urgent, phrases)
     except (AdaptationUnavailable, KeyboardInterrupt) as exc:
         report(f"Voice learning stopped: {exc}")
         return 1
