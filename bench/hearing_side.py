@@ -23,6 +23,9 @@ and every recognizer hears exactly the same audio:
   WEBRTC_NS_LEVEL, no automatic gain): the same turn listener, its speech detector on
   the room as heard, the recognizer on the cleaned audio (cleaned once, in time order,
   from 2 s before the turn, so the suppressor has learned the room);
+* this project with SpeexDSP noise suppression in its place (the `speexdsp-ns` package:
+  speexdsp's preprocessor at its defaults, denoise only, suppression -15 dB; 10 ms frames),
+  in the same place and primed the same way; left out when the package is missing;
 * this project + MLLR: the same turn listener and engine, pocketsphinx's model adapted by
   a global MLLR transform (`--mllr PATH`, default models/pocketsphinx-en-us.mllr, made by
   bench/mllr.py; measured in bench/side_by_side.md, not the assistant's default);
@@ -84,14 +87,16 @@ KWS_DEFAULT = "kws default"
 KWS_TUNED = "kws tuned"
 VOSK = "vosk-en"
 PROJECT_NS = "this project + WebRTC NS"
+PROJECT_SPEEX = "this project + SpeexDSP NS"
 PROJECT_MLLR = "this project + MLLR"
 PROJECT_MICRO = "this project + microVAD"
-RECOGNIZERS = (PROJECT, PLAIN, KWS_DEFAULT, KWS_TUNED, PROJECT_NS, PROJECT_MLLR, PROJECT_MICRO,
-               VOSK)
+RECOGNIZERS = (PROJECT, PLAIN, KWS_DEFAULT, KWS_TUNED, PROJECT_NS, PROJECT_SPEEX, PROJECT_MLLR,
+               PROJECT_MICRO, VOSK)
 HALVES = (0, 1)
 # Of levels 1, 2 and 4 (no gain; gain 5 dBFS on top changed nothing for the better), 2
 # helped most in household noise on the first 20 shared clips of each label.
 WEBRTC_NS_LEVEL = 2
+NS_CHUNK = SAMPLE_RATE // 100 * 2  # bytes: both suppressors are fed 10 ms at a time
 # The keyphrase threshold a user would tune: of 1e-30 (the library's default), 1e-20,
 # 1e-10, 1e-5, 1e-3, 0.1, 1, 100, 1e5 and 1e10, the bench's rule (yes/no accuracy - 5 x
 # false accepts, bench.hearing.choose_threshold) picked 1e5 on speaker half A of the
@@ -216,6 +221,26 @@ class ThroughTurnListener:
         return text, confidence
 
 
+Suppressor = Callable[[bytes], bytes]  # 10 ms of audio in, 10 ms out, in time order
+
+
+def webrtc_ns() -> Suppressor:
+    """WebRTC noise suppression, level WEBRTC_NS_LEVEL, no automatic gain."""
+    from webrtc_noise_gain import AudioProcessor
+
+    processor = AudioProcessor(0, WEBRTC_NS_LEVEL)
+    return lambda chunk: bytes(processor.Process10ms(chunk).audio)
+
+
+def speex_ns() -> Suppressor:
+    """SpeexDSP's preprocessor as `speexdsp-ns` sets it up: denoise at speexdsp's defaults
+    (-15 dB), no gain, no VAD, no dereverberation."""
+    from speexdsp_ns import NoiseSuppression
+
+    state = NoiseSuppression.create(NS_CHUNK // 2, SAMPLE_RATE)
+    return lambda chunk: bytes(state.process(chunk))
+
+
 class Cleaned:
     """A recognizer given a turn's audio after noise suppression, frame for frame.
 
@@ -224,21 +249,19 @@ class Cleaned:
     audio, so the suppressor runs once, in time order, as it would on a microphone.
     """
 
-    def __init__(self, recognizer: Recognizer) -> None:
+    def __init__(self, recognizer: Recognizer, suppressor: Callable[[], Suppressor]) -> None:
         self.inner = recognizer
+        self.suppressor = suppressor
         self.name = recognizer.name
         self.min_confidence = recognizer.min_confidence
         self.interrupt_floor = recognizer.interrupt_floor
         self.cleaned: dict[bytes, bytes] = {}
 
     def clean(self, turn: Turn, frame_bytes: int) -> None:
-        from webrtc_noise_gain import AudioProcessor
-
-        processor = AudioProcessor(0, WEBRTC_NS_LEVEL)
-        chunk = SAMPLE_RATE // 100 * 2  # it takes 10 ms at a time
+        suppress = self.suppressor()  # a fresh one per turn, primed on the room before it
         both = turn.prime + turn.audio
-        out = b"".join(processor.Process10ms(both[i:i + chunk]).audio
-                       for i in range(0, len(both) - chunk + 1, chunk))[len(turn.prime):]
+        out = b"".join(suppress(both[i:i + NS_CHUNK])
+                       for i in range(0, len(both) - NS_CHUNK + 1, NS_CHUNK))[len(turn.prime):]
         self.cleaned = {turn.audio[i:i + frame_bytes]: out[i:i + frame_bytes]
                         for i in range(0, len(out) - frame_bytes + 1, frame_bytes)}
 
@@ -253,9 +276,10 @@ class Cleaned:
 
 
 class CleanedTurnListener(ThroughTurnListener):
-    def __init__(self, name: str, recognizer: Recognizer, vocabulary: Vocabulary) -> None:
-        self.cleaning = Cleaned(recognizer)
-        super().__init__(name, self.cleaning, vocabulary)  # type: ignore[arg-type]
+    def __init__(self, name: str, recognizer: Recognizer, vocabulary: Vocabulary,
+                 suppressor: Callable[[], Suppressor] = webrtc_ns) -> None:
+        self.cleaning = Cleaned(recognizer, suppressor)
+        super().__init__(name, self.cleaning, vocabulary)
 
     def hear(self, turn: Turn) -> tuple[str, float | None]:
         self.cleaning.clean(turn, SAMPLE_RATE * FRAME_MS // 1000 * 2)
@@ -299,6 +323,11 @@ def make_hearers(names: Sequence[str], vocabulary: Vocabulary,
 
             hearers.append(CleanedTurnListener(PROJECT_NS, PocketsphinxRecognizer(
                 partials=False), vocabulary))
+        elif name == PROJECT_SPEEX:
+            from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
+
+            hearers.append(CleanedTurnListener(PROJECT_SPEEX, PocketsphinxRecognizer(
+                partials=False), vocabulary, speex_ns))
         elif name == PROJECT_MLLR:
             from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
 
@@ -498,6 +527,13 @@ def available_recognizers(wanted: Sequence[str], mllr: Path | None = None
                 notes.append(f"WebRTC NS left out: the webrtc-noise-gain package is not "
                              f"installed ({exc}).")
                 continue
+        if name == PROJECT_SPEEX:
+            try:
+                import speexdsp_ns  # noqa: F401 - only checking that it is there
+            except ImportError as exc:
+                notes.append(f"SpeexDSP NS left out: the speexdsp-ns package is not "
+                             f"installed ({exc}).")
+                continue
         if name == PROJECT_MICRO and micro_vad_available():
             notes.append(f"microVAD left out: {micro_vad_available()}.")
             continue
@@ -548,6 +584,7 @@ def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
     started = time.perf_counter()
     heard = run(scored, talkers, chosen, rooms, speakers, jobs=jobs, mllr=mllr)
     floors = {PROJECT: POCKETSPHINX_MIN_CONFIDENCE, PROJECT_NS: POCKETSPHINX_MIN_CONFIDENCE,
+              PROJECT_SPEEX: POCKETSPHINX_MIN_CONFIDENCE,
               PROJECT_MLLR: POCKETSPHINX_MIN_CONFIDENCE,
               PROJECT_MICRO: POCKETSPHINX_MIN_CONFIDENCE}
     if VOSK in chosen:
@@ -582,7 +619,9 @@ def gate_in_rooms(clips: Sequence[Clip], talkers: Sequence[Clip],
     out("-" * len(head))
     for name, make in detectors.items():
         for room in rooms:
-            spoken, noise, spent, frames = [], [], 0.0, 0
+            spoken: list[bool] = []
+            noise: list[bool] = []
+            spent, frames = 0.0, 0
             for where, label, turn in turns:
                 if where != room:
                     continue

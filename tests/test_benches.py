@@ -66,7 +66,7 @@ def test_the_hearing_side_by_side_prints_its_tables_on_the_tests_own_clips() -> 
                   "real-time factor"):
         assert title in out
     for column in ("this project", "plain JSGF", "kws default", "kws tuned",
-                   "this project + WebRTC NS", "ratio"):
+                   "this project + WebRTC NS", "this project + SpeexDSP NS", "ratio"):
         assert column in out
     assert "Vosk (English)" in out  # its column, or the reason it is left out
     assert "MLLR" in out  # likewise
