@@ -60,6 +60,7 @@ from assistant.vad import SpeechDetector, SpeechGate, VoiceActivity
 from bench.hearing import CLIPS_DIR, SAMPLE_RATE, dialog_vocabulary, load_clips, noise_floor_rms
 from bench.micro_vad import MicroVad, micro_vad_available
 from bench.rooms import Rooms, pcm_of, samples_of, seed_of, speech_bounds
+from bench.silero_vad import SileroVad, silero_available
 
 FRAME_MS = 30
 CUT_TOLERANCE_MS = 100.0
@@ -69,9 +70,11 @@ FIXED_SILENCE_MS = {"Home Assistant 0.7 s": 700, "Home Assistant relaxed 1.25 s"
                     "OpenVoiceOS 0.5 s": 500}
 PROJECT = "this project (TurnListener)"
 PROJECT_MICRO = "this project + microVAD"  # the same listener, micro-vad as its detector
+PROJECT_SILERO = "this project + Silero VAD"  # ... and Silero VAD as its detector
 ENDPOINTERS = (PROJECT, *FIXED_SILENCE_MS)
 LISTENERS: dict[str, Callable[[], SpeechDetector]] = {PROJECT: VoiceActivity,
-                                                      PROJECT_MICRO: MicroVad}
+                                                      PROJECT_MICRO: MicroVad,
+                                                      PROJECT_SILERO: SileroVad}
 # (first part, rest, what it means): phrases of the first question with a pause inside
 PAUSED_PHRASES = (("I don't", "know", "i dont know"), ("not", "sure", "not sure"),
                   ("call", "nine one one", "call nine one one"),
@@ -229,9 +232,11 @@ def heard_right(decision: Decision, intents: dict[str, tuple[str, ...]]) -> bool
 
 
 def available_endpointers() -> list[str]:
-    """ENDPOINTERS and, when pymicro-vad is installed, this project with micro-vad."""
+    """ENDPOINTERS and, when they are installed, this project with micro-vad and with
+    Silero VAD."""
     micro = [] if micro_vad_available() else [PROJECT_MICRO]
-    return [PROJECT, *micro, *FIXED_SILENCE_MS]
+    silero = [] if silero_available() else [PROJECT_SILERO]
+    return [PROJECT, *micro, *silero, *FIXED_SILENCE_MS]
 
 
 def measure(answers: Sequence[Answer], endpointers: Sequence[str] = ENDPOINTERS

@@ -85,6 +85,7 @@ from assistant.listening import UNINTELLIGIBLE, TurnListener
 from assistant.ports import Vocabulary
 from assistant.vad import SpeechDetector, SpeechGate, VoiceActivity, frame_bytes, segments
 from bench.micro_vad import MicroVad, micro_vad_available
+from bench.silero_vad import SileroVad, silero_available
 
 # The accuracy set lives outside the repository (thousands of clips); point at it with
 # --clips or HEARING_CLIPS. The tests' own few clips are in tests/clips.
@@ -529,14 +530,23 @@ VAD_CHOICES: Mapping[str, Callable[[], SpeechDetector]] = {
     "micro-vad 0.3": lambda: MicroVad(threshold=0.3, hold_ms=0),
     "micro-vad 0.5": lambda: MicroVad(threshold=0.5, hold_ms=0),
     "micro-vad 0.7": lambda: MicroVad(threshold=0.7, hold_ms=0),
+    # Silero VAD (its ONNX model on onnxruntime): at the bench's setting (threshold 0.3, 90
+    # ms hold; bench.silero_vad.SILERO_*), and at other thresholds without hold.
+    "silero 0.3 hold 90": SileroVad,
+    "silero 0.1": lambda: SileroVad(threshold=0.1, hold_ms=0),
+    "silero 0.3": lambda: SileroVad(threshold=0.3, hold_ms=0),
+    "silero 0.5": lambda: SileroVad(threshold=0.5, hold_ms=0),
+    "silero 0.7": lambda: SileroVad(threshold=0.7, hold_ms=0),
 }
 
 
 def vad_choices() -> dict[str, Callable[[], SpeechDetector]]:
-    """The detectors that can run here (micro-vad only with pymicro-vad installed)."""
-    usable = not micro_vad_available()
+    """The detectors that can run here (micro-vad only with pymicro-vad installed, Silero
+    only with silero-vad and onnxruntime)."""
+    missing = (("micro-vad",) if micro_vad_available() else ()) + (
+        ("silero",) if silero_available() else ())
     return {name: make for name, make in VAD_CHOICES.items()
-            if usable or not name.startswith("micro-vad")}
+            if not name.startswith(missing)}
 
 
 # --- command line ----------------------------------------------------------------------
@@ -620,6 +630,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{'detector':26} {'speech opened':>13} {'noise opened':>12} {'us/frame':>9}")
         if micro_vad_available():
             print(f"micro-vad left out: {micro_vad_available()}")
+        if silero_available():
+            print(f"Silero left out: {silero_available()}")
         for row in measure_vad(clips, vad_choices(), args.pad):
             print(f"{row.method:26} {row.speech_detected:13.3f} {row.noise_opened:12.3f} "
                   f"{row.microseconds_per_frame:9.1f}")

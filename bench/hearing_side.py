@@ -33,6 +33,9 @@ and every recognizer hears exactly the same audio:
 * this project + microVAD: the same turn listener and pocketsphinx, only its speech
   detector swapped for Home Assistant's neural micro-vad (`pymicro-vad`,
   bench.micro_vad.MicroVad at its shipped threshold); left out when the package is missing;
+* this project + Silero VAD: the same, with Silero VAD's ONNX model as the detector
+  (bench.silero_vad.SileroVad at its bench setting, run by onnxruntime); left out when
+  silero-vad or onnxruntime is missing;
 * Vosk (English) through the same turn listener, when an English Vosk model is
   found the way the assistant finds one (assistant.asr.vosk_models.find_model);
   otherwise its column is left out and the reason printed.
@@ -79,6 +82,7 @@ from bench.hearing import (
 )
 from bench.micro_vad import MicroVad, micro_vad_available
 from bench.rooms import ROOMS, SPEAKERS, Rooms, Turn, known
+from bench.silero_vad import SileroVad, silero_available
 
 SIDE_LABELS = ("yes", "no", "_unknown_", "_silence_")
 PROJECT = "this project"
@@ -90,8 +94,13 @@ PROJECT_NS = "this project + WebRTC NS"
 PROJECT_SPEEX = "this project + SpeexDSP NS"
 PROJECT_MLLR = "this project + MLLR"
 PROJECT_MICRO = "this project + microVAD"
+PROJECT_SILERO = "this project + Silero VAD"
+# The same turn listener and engine, only the speech detector swapped:
+DETECTORS: dict[str, Callable[[], SpeechDetector]] = {PROJECT_MICRO: MicroVad,
+                                                     PROJECT_SILERO: SileroVad}
 RECOGNIZERS = (PROJECT, PLAIN, KWS_DEFAULT, KWS_TUNED, PROJECT_NS, PROJECT_SPEEX, PROJECT_MLLR,
-               PROJECT_MICRO, VOSK)
+               PROJECT_MICRO, PROJECT_SILERO, VOSK)
+GATE_DETECTORS = ("voiced", "micro-vad", "silero")  # --gate: bench.hearing.VAD_CHOICES' names
 HALVES = (0, 1)
 # Of levels 1, 2 and 4 (no gain; gain 5 dBFS on top changed nothing for the better), 2
 # helped most in household noise on the first 20 shared clips of each label.
@@ -335,11 +344,11 @@ def make_hearers(names: Sequence[str], vocabulary: Vocabulary,
                 raise ValueError("no MLLR transform")
             hearers.append(ThroughTurnListener(PROJECT_MLLR, PocketsphinxRecognizer(
                 partials=False, mllr=mllr), vocabulary))
-        elif name == PROJECT_MICRO:
+        elif name in DETECTORS:
             from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
 
-            hearers.append(ThroughTurnListener(PROJECT_MICRO, PocketsphinxRecognizer(
-                partials=False), vocabulary, MicroVad))
+            hearers.append(ThroughTurnListener(name, PocketsphinxRecognizer(partials=False),
+                                               vocabulary, DETECTORS[name]))
         elif name == PLAIN:
             hearers.append(PlainGrammar(vocabulary))
         elif name == KWS_DEFAULT:
@@ -537,6 +546,9 @@ def available_recognizers(wanted: Sequence[str], mllr: Path | None = None
         if name == PROJECT_MICRO and micro_vad_available():
             notes.append(f"microVAD left out: {micro_vad_available()}.")
             continue
+        if name == PROJECT_SILERO and silero_available():
+            notes.append(f"Silero VAD left out: {silero_available()}.")
+            continue
         if name == VOSK:
             path, why = english_vosk_model()
             if path is None:
@@ -586,7 +598,8 @@ def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
     floors = {PROJECT: POCKETSPHINX_MIN_CONFIDENCE, PROJECT_NS: POCKETSPHINX_MIN_CONFIDENCE,
               PROJECT_SPEEX: POCKETSPHINX_MIN_CONFIDENCE,
               PROJECT_MLLR: POCKETSPHINX_MIN_CONFIDENCE,
-              PROJECT_MICRO: POCKETSPHINX_MIN_CONFIDENCE}
+              PROJECT_MICRO: POCKETSPHINX_MIN_CONFIDENCE,
+              PROJECT_SILERO: POCKETSPHINX_MIN_CONFIDENCE}
     if VOSK in chosen:
         from assistant.asr.vosk_engine import VOSK_MIN_CONFIDENCE
 
@@ -686,7 +699,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_arguments(parser)
     parser.add_argument("--gate", action="store_true",
                         help="only the speech gate: how often each speech detector opens it "
-                             "for speech and for noise, per room (VoiceActivity, micro-vad)")
+                             "for speech and for noise, per room (VoiceActivity, micro-vad, "
+                             "Silero VAD)")
+    parser.add_argument("--detectors", nargs="+", default=list(GATE_DETECTORS),
+                        metavar="NAME", help="with --gate: only the detectors whose names "
+                                             f"begin so (default: {' '.join(GATE_DETECTORS)})")
     args = parser.parse_args(argv)
     if args.gate:
         scored = load_clips(args.clips, labels=SIDE_LABELS)
@@ -696,8 +713,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scored = first_of_each_label(scored, args.per_label)
         from bench.hearing import vad_choices
 
-        chosen = {k: v for k, v in vad_choices().items()
-                  if k.startswith(("voiced", "micro-vad"))}
+        chosen = {k: v for k, v in vad_choices().items() if k.startswith(tuple(args.detectors))}
         print(f"Speech gate alone, {len(scored)} clips, speakers {', '.join(args.speakers)}:")
         gate_in_rooms(scored, load_clips(args.clips), chosen, known(args.rooms, ROOMS, "room"),
                       known(args.speakers, SPEAKERS, "speaker"))

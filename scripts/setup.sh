@@ -13,11 +13,16 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($python --version)"
   "$python" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# Silero VAD's model, for the benches only (bench/silero_vad.py, which names this version):
+# the package without its dependencies, since those are torch and torchaudio (gigabytes);
+# onnxruntime, which runs the model, is in the dev extras.
+silero=silero-vad==6.2.3
+stamp=.venv/.installed-$( (cat pyproject.toml; echo "$silero") | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages"
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[dev]"
+  .venv/bin/python -m pip install --quiet --no-deps "$silero"
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 # axe-core (the accessibility checker the screen's tests inject into the page), pinned in

@@ -71,12 +71,14 @@ def test_the_hearing_side_by_side_prints_its_tables_on_the_tests_own_clips() -> 
     assert "Vosk (English)" in out  # its column, or the reason it is left out
     assert "MLLR" in out  # likewise
     assert "this project + microVAD" in out  # a column (pymicro-vad is a dev dependency)
+    assert "this project + Silero VAD" in out  # a column (scripts/setup.sh installs it)
     for room in ("quiet", "tv 10 dB", "tv 5 dB", "household 10 dB", "reverberant"):
         assert room in out
     for speaker in ("as recorded", "slowed 30%", "two words"):
         assert speaker in out
     assert "Endpointing side by side" in out
     assert out.count("this project + microVAD") >= 5  # 4 tables' heads and endpointing rows
+    assert out.count("this project + Silero VAD") >= 5
     usage = subprocess.run([sys.executable, "-m", "bench", "--help"], cwd=REPO,
                            capture_output=True, text=True, timeout=120)
     assert usage.returncode == 0 and "--hearing" in usage.stdout, usage.stderr
