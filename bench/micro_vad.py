@@ -17,6 +17,23 @@ MICRO_VAD_THRESHOLD = 0.1
 MICRO_VAD_HOLD_MS = 90
 
 
+class ProbabilityHold:
+    """Speech while a detector's probability reaches `threshold`, and for `frames` frames
+    after it last did (smoothing over a word's quiet consonants)."""
+
+    def __init__(self, threshold: float, frames: int) -> None:
+        self.threshold = threshold
+        self._frames = frames
+        self._since = frames + 1  # frames since the probability last reached the threshold
+
+    def __call__(self, probability: float) -> bool:
+        self._since = 0 if probability >= self.threshold else self._since + 1
+        return self._since <= self._frames
+
+    def reset(self) -> None:
+        self._since = self._frames + 1
+
+
 class MicroVad:
     """Speech or not from Home Assistant's neural micro-vad (the `pymicro-vad` package).
 
@@ -37,8 +54,7 @@ class MicroVad:
         self.sample_rate = sample_rate
         self.frame_bytes = frame_bytes(frame_ms, sample_rate)
         self.threshold = threshold
-        self._hold_frames = hold_ms // frame_ms
-        self._since_speech = self._hold_frames + 1
+        self._hold = ProbabilityHold(threshold, hold_ms // frame_ms)
         self._chunk = frame_bytes(10, sample_rate)
         self.probability = -1.0  # of the last frame (its highest 10 ms probability)
 
@@ -47,15 +63,11 @@ class MicroVad:
         self.probability = max((self._model.process_10ms(frame[i:i + chunk])
                                 for i in range(0, len(frame) - chunk + 1, chunk)),
                                default=-1.0)
-        if self.probability >= self.threshold:
-            self._since_speech = 0
-        else:
-            self._since_speech += 1
-        return self._since_speech <= self._hold_frames
+        return self._hold(self.probability)
 
     def reset(self) -> None:
         self._model.reset()
-        self._since_speech = self._hold_frames + 1
+        self._hold.reset()
 
 
 def micro_vad_available() -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from assistant.vad import SAMPLE_RATE, frame_bytes
+from bench.micro_vad import ProbabilityHold
 
 SILERO_VERSION = "6.2.3"  # the version measured; scripts/setup.sh installs this one
 SILERO_MODEL = "silero_vad/data/silero_vad.onnx"  # what load_silero_vad(onnx=True) loads
@@ -82,11 +83,10 @@ class SileroVad:
         self.sample_rate = sample_rate
         self.frame_bytes = frame_bytes(frame_ms, sample_rate)
         self.threshold = threshold
-        self._hold_frames = hold_ms // frame_ms
+        self._hold = ProbabilityHold(threshold, hold_ms // frame_ms)
         self._state = np.zeros((2, 1, 128), dtype=np.float32)  # the model's recurrent state
         self._context = np.zeros(CONTEXT, dtype=np.float32)  # the last window's last samples
         self._pending = np.zeros(0, dtype=np.float32)  # samples not yet in a window
-        self._since_speech = self._hold_frames + 1
         self.probability = 0.0  # of the last frame (its windows' highest)
 
     def is_speech(self, frame: bytes) -> bool:
@@ -102,17 +102,13 @@ class SileroVad:
             self._pending = self._pending[WINDOW:]
         if completed:
             self.probability = max(completed)
-        if self.probability >= self.threshold:
-            self._since_speech = 0
-        else:
-            self._since_speech += 1
-        return self._since_speech <= self._hold_frames
+        return self._hold(self.probability)
 
     def reset(self) -> None:
         self._state[:] = 0
         self._context[:] = 0
         self._pending = self._pending[:0]
-        self._since_speech = self._hold_frames + 1
+        self._hold.reset()
         self.probability = 0.0
 
 
