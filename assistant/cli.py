@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.asr.select import ENGINES
 from assistant.cli_options import session_options
 from assistant.clock import make_clock
 from assistant.config import ConfigError, data_home, load_settings
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("--dialogs", metavar="DIR", default=str(DEFAULT_DIALOG_DIR),
                          help="folder of dialog files")
     voice = parser.add_argument_group("voice")
-    voice.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), default="auto")
+    voice.add_argument("--engine", choices=ENGINES, default="auto")
     voice.add_argument("--model", metavar="PATH", help="Vosk model folder")
     voice.add_argument("--input-device", metavar="NAME|INDEX")
     voice.add_argument("--output-device", metavar="NAME|INDEX")

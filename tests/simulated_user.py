@@ -115,10 +115,11 @@ Watcher = Callable[[SpokenSession, Assistant], None]
 
 def run_spoken_session(rig: VirtualAudio, script: Script, tmp: Path, *, timeout: float = 240,
                        extra: tuple[str, ...] = (), during: Watcher | None = None,
-                       ) -> SpokenSession:
-    """Run `run.py --once` by voice, answering by `script`, until it exits."""
+                       engine: str = "pocketsphinx") -> SpokenSession:
+    """Run `run.py --once` by voice, answering by `script`, until it exits (`engine`: the
+    recognizer; "auto" is what a user gets without choosing)."""
     transcript = tmp / "voice.jsonl"
-    args = [sys.executable, str(REPO_ROOT / "run.py"), "--once", "--engine", "pocketsphinx",
+    args = [sys.executable, str(REPO_ROOT / "run.py"), "--once", "--engine", engine,
             "--input-device", rig.input_device, "--output-device", rig.output_device,
             "--transcript", str(transcript), "--reply-pause", "0", *extra]
     env = {**os.environ, **rig.env(), "XDG_CACHE_HOME": str(tmp / "cache")}

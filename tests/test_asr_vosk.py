@@ -454,15 +454,28 @@ def test_an_unknown_word_turn_is_no_answer(fake_vosk: types.SimpleNamespace,
 # --- choosing the engine ----------------------------------------------------------------
 
 
-def test_auto_falls_back_to_pocketsphinx_and_says_what_to_download(
+def test_auto_falls_back_to_moonshine_and_says_what_to_download(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
     monkeypatch.setattr(vosk_models, "vosk_search_dirs", lambda: [])
     told: list[str] = []
     recognizer = make_recognizer("auto", None, tmp_path / "models", told.append, download=False)
+    assert recognizer.name == "moonshine+pocketsphinx"
+    assert len(told) == 1 and f"{DEFAULT_MODEL}.zip" in told[0]
+    assert str(tmp_path / "models") in told[0] and "Moonshine" in told[0]
+
+
+def test_without_moonshine_auto_falls_back_to_pocketsphinx_and_says_why(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
+    monkeypatch.setattr(vosk_models, "vosk_search_dirs", lambda: [])
+    monkeypatch.setitem(sys.modules, "moonshine_voice", None)
+    monkeypatch.setitem(sys.modules, "moonshine_voice.utils", None)
+    told: list[str] = []
+    recognizer = make_recognizer("auto", None, tmp_path / "models", told.append, download=False)
     assert recognizer.name == "pocketsphinx"
     assert len(told) == 1 and f"{DEFAULT_MODEL}.zip" in told[0]
-    assert str(tmp_path / "models") in told[0]
+    assert "pip install moonshine-voice==0.1.0" in told[0]
 
 
 def test_asking_for_vosk_without_a_model_is_a_clear_error(
@@ -481,7 +494,7 @@ def test_a_missing_vosk_package_is_explained(tmp_path: Path,
     with pytest.raises(AsrSetupError, match="pip install vosk"):
         make_recognizer("vosk", None, tmp_path, lambda m: None, download=False)
     told: list[str] = []
-    assert make_recognizer("auto", None, tmp_path, told.append).name == "pocketsphinx"
+    assert make_recognizer("auto", None, tmp_path, told.append).name == "moonshine+pocketsphinx"
     assert "pip install vosk" in told[0]
 
 

@@ -63,7 +63,7 @@ def test_an_impossible_value_says_why(tmp_path: Path) -> None:
     assert "'emergency-number' = 'call my son' is impossible" in message
     assert "not a phone number" in message
     assert "is impossible" in problem(tmp_path, "screen-port = 70000\n")
-    assert "must be one of 'auto', 'vosk', 'pocketsphinx'" in problem(
+    assert "must be one of 'auto', 'vosk', 'moonshine', 'pocketsphinx'" in problem(
         tmp_path, 'engine = "whisper"\n')
     assert "not a first name" in problem(tmp_path, 'name = "R2-D2"\n')
     assert "cannot be negative" in problem(tmp_path, "time-scale = -1\n")

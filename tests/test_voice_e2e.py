@@ -98,15 +98,19 @@ def question_text(dialogs: Dialogs, name: str) -> str:
     return node.ask
 
 
+@pytest.mark.parametrize("engine", ["pocketsphinx", "auto"])
 def test_sudden_onset_yes_ends_in_spoken_call_911_guidance(rig: VirtualAudio, tmp_path: Path,
-                                                            dialogs: Dialogs) -> None:
+                                                            dialogs: Dialogs, engine: str) -> None:
+    """With pocketsphinx, and with what a user gets without choosing (no Vosk model here:
+    Moonshine checked by pocketsphinx)."""
     first_step = dialogs.emergency.steps[0].format(emergency_number="911")
     session = run_spoken_session(
-        rig, answers({"sudden_onset": ["yes"]}), tmp_path,
+        rig, answers({"sudden_onset": ["yes"]}), tmp_path, engine=engine,
         extra=(*FAST, "--emergency-number", "911"), during=end_when(lambda s: said(s, first_step)))
     assert "emergency" in session.dispositions
     heard = [e for e in session.of_type("heard") if e["text"]]
     assert heard and heard[0]["understood"] == "yes" and heard[0]["confidence"] is not None
+    assert ("checked by pocketsphinx" in session.stderr) == (engine == "auto"), session.stderr
     answered_at = session.answered[0][0] - session.speaker_started
     guidance = audible(session, first_step, answered_at)
     next_question = audible(session, question_text(dialogs, "chest_pain"), answered_at)

@@ -1,10 +1,12 @@
 """Choosing the speech recognizer at start-up, and saying plainly why when falling back.
 
 ``auto`` prefers Vosk (much more accurate on real voices) when a model is
-available locally or can be fetched right now, and otherwise uses
-pocketsphinx, which ships its own English model and so always works offline.
-The fallback is announced through `notify` with what to download and where,
-so a carer setting the assistant up knows how to improve it.
+available locally or can be fetched right now; otherwise Moonshine's tiny English
+model (installed with the assistant, inside its wheel) checked by pocketsphinx
+(assistant/asr/cross_checked.py: measured better than pocketsphinx alone in every room,
+with fewer false accepts); and pocketsphinx alone, which ships its own English model,
+when Moonshine cannot start. Every fallback is announced through `notify` with why, so
+a carer setting the assistant up knows how to improve it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Literal
 
 from assistant.asr.base import AsrSetupError, Recognizer, RecognizerUnavailable
 
-Engine = Literal["auto", "vosk", "pocketsphinx"]
-ENGINES: tuple[str, ...] = ("auto", "vosk", "pocketsphinx")
+Engine = Literal["auto", "vosk", "moonshine", "pocketsphinx"]
+ENGINES: tuple[str, ...] = ("auto", "vosk", "moonshine", "pocketsphinx")
 
 
 def make_recognizer(engine: Engine | str, model_path: str | None, models_dir: Path,
@@ -24,8 +26,9 @@ def make_recognizer(engine: Engine | str, model_path: str | None, models_dir: Pa
                     learned_voice: Path | None = None) -> Recognizer:
     """The recognizer to use; raises AsrSetupError with a plain message when none can start.
 
-    engine: "vosk" (fails if no model), "pocketsphinx", or "auto" (Vosk when a
-    model is available, else pocketsphinx with a notice). `model_path` is
+    engine: "vosk" (fails if no model), "moonshine" (checked by pocketsphinx),
+    "pocketsphinx", or "auto" (Vosk when a model is available, else Moonshine, else
+    pocketsphinx, with a notice). `model_path` is
     --model; `download=False` never touches the network. `learned_voice`: the transform
     learned for the person at home (assistant/voice_learning.py), used by pocketsphinx.
     """
@@ -36,15 +39,23 @@ def make_recognizer(engine: Engine | str, model_path: str | None, models_dir: Pa
         return _pocketsphinx(notify, learned_voice)
     if engine == "vosk":
         return _vosk(model_path, models_dir, notify, download)
+    if engine == "moonshine":
+        return _moonshine(notify, learned_voice)
     try:
         return _vosk(model_path, models_dir, notify, download)
     except AsrSetupError as vosk_problem:
         try:
-            recognizer = _pocketsphinx(notify, learned_voice)
-        except AsrSetupError as sphinx_problem:
-            raise AsrSetupError(f"No speech recognizer can start. {vosk_problem} "
-                                f"{sphinx_problem}") from sphinx_problem
-        notify(f"Using the simpler pocketsphinx recognizer, which understands fewer voices. "
+            recognizer = _moonshine(notify, learned_voice)
+        except AsrSetupError as moonshine_problem:
+            try:
+                recognizer = _pocketsphinx(notify, learned_voice)
+            except AsrSetupError as sphinx_problem:
+                raise AsrSetupError(f"No speech recognizer can start. {vosk_problem} "
+                                    f"{moonshine_problem} {sphinx_problem}") from sphinx_problem
+            notify(f"Using the simpler pocketsphinx recognizer, which understands fewer "
+                   f"voices. {vosk_problem} {moonshine_problem}")
+            return recognizer
+        notify(f"Using Moonshine's small English model, checked by pocketsphinx. "
                f"{vosk_problem}")
         return recognizer
 
@@ -62,6 +73,16 @@ def _vosk(model_path: str | None, models_dir: Path, notify: Callable[[str], None
 
     path = ensure_model(model_path, models_dir, notify=notify, download=download)
     return VoskRecognizer(path, notify=notify)
+
+
+def _moonshine(notify: Callable[[str], None], learned_voice: Path | None = None
+               ) -> Recognizer:
+    """Moonshine checked by pocketsphinx (with the learned voice, if any)."""
+    from assistant.asr.cross_checked import CrossCheckedRecognizer
+    from assistant.asr.moonshine_engine import MoonshineRecognizer
+
+    moonshine = MoonshineRecognizer(notify=notify)
+    return CrossCheckedRecognizer(moonshine, _pocketsphinx(notify, learned_voice))
 
 
 def _pocketsphinx(notify: Callable[[str], None], learned_voice: Path | None = None

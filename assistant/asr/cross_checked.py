@@ -1,0 +1,108 @@
+"""Two English recognizers on every turn: Moonshine hears, pocketsphinx checks.
+
+Why two: measured on real voices (bench/side_by_side.md, "Moonshine"), Moonshine's
+neural model hears yes and no far better than pocketsphinx, above all with a kitchen's
+noise, but alone it takes more of a television's words for answers, and now and then
+hears "yeah" in a "no" said over one. pocketsphinx, limited to the phrases of the moment,
+hears differently. An answer both agree on is sure. Taken, but not sure (so a "no" to a
+red flag is confirmed): one Moonshine hears twice (the second time without the turn's
+first moment), and a longer phrase pocketsphinx heard whose letters Moonshine's
+transcript mostly shares ("emergency" written "they merged and see": its words were
+heard, not the phrase). Anything else is no more than a hint, reported below the floor,
+which the dialog treats as unclear (asks again, or in the routine pauses and asks):
+never the nearest answer, never silently dropped.
+
+The rule is pure (`cross_check`); `CrossCheckedRecognizer` feeds both engines the same
+audio and applies it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from assistant.asr.base import Hypothesis, Recognizer
+from assistant.asr.moonshine_engine import MoonshineRecognizer
+from assistant.ports import Vocabulary
+from assistant.words import normalize
+
+AGREED_CONFIDENCE = 0.95  # both models heard this phrase
+HEARD_TWICE_CONFIDENCE = 0.75  # Moonshine twice, pocketsphinx otherwise: taken, not sure
+HINT_BELOW_FLOOR = 0.01  # one model once: this far below the floor (unclear to the dialog)
+# pocketsphinx's phrase is taken when Moonshine wrote something that sounds like it: only
+# phrases this long (short words are too easily alike: "now" and "no"), this alike
+SOUNDS_LIKE_MIN_LETTERS = 6
+SOUNDS_LIKE_MIN_RATIO = 0.55
+
+
+@dataclass(frozen=True)
+class Opinions:
+    """What each model made of one turn."""
+
+    moonshine: str  # the phrase Moonshine's transcript is, or ""
+    moonshine_again: bool  # ... and heard again without the turn's first moment
+    checker: Hypothesis  # pocketsphinx's answer, with its confidence
+    transcript: str = ""  # what Moonshine wrote
+
+
+def letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", normalize(text))
+
+
+def sounds_like(transcript: str, phrase: str) -> bool:
+    """The transcript's letters mostly those of a long enough phrase, in order."""
+    wanted = letters(phrase)
+    return (len(wanted) >= SOUNDS_LIKE_MIN_LETTERS and SequenceMatcher(
+        None, letters(transcript), wanted).ratio() >= SOUNDS_LIKE_MIN_RATIO)
+
+
+def cross_check(opinions: Opinions, floor: float) -> Hypothesis:
+    """The turn's answer from the two opinions (see the module's docstring)."""
+    heard, checker = opinions.moonshine, opinions.checker
+    hint = max(0.0, floor - HINT_BELOW_FLOOR)
+    if heard and normalize(checker.text) == normalize(heard):
+        return Hypothesis(heard, AGREED_CONFIDENCE, final=True)
+    if heard and opinions.moonshine_again:
+        return Hypothesis(heard, HEARD_TWICE_CONFIDENCE, final=True)
+    if heard:
+        return Hypothesis(heard, hint, final=True)
+    if checker.text and (checker.confidence or 0.0) >= floor and sounds_like(
+            opinions.transcript, checker.text):
+        return Hypothesis(checker.text, HEARD_TWICE_CONFIDENCE, final=True)
+    if checker.text:
+        return Hypothesis(checker.text, min(checker.confidence or 0.0, hint), final=True)
+    return Hypothesis("", 0.0, final=True)
+
+
+class CrossCheckedRecognizer:
+    """Moonshine and a grammar recognizer (pocketsphinx) fed the same turn; `cross_check`."""
+
+    name = "moonshine+pocketsphinx"
+
+    def __init__(self, moonshine: MoonshineRecognizer, checker: Recognizer) -> None:
+        self.moonshine = moonshine
+        self.checker = checker
+        self.min_confidence = max(moonshine.min_confidence, checker.min_confidence)
+        # below the floor only the checker speaks: its own floor for a "stop" over a prompt
+        self.interrupt_floor = min(checker.interrupt_floor, self.min_confidence)
+        self.last: Opinions | None = None
+
+    def begin(self, vocabulary: Vocabulary) -> None:
+        self.moonshine.begin(vocabulary)
+        self.checker.begin(vocabulary)
+
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        self.moonshine.accept(pcm)
+        self.checker.accept(pcm)
+        return None  # no partials: the turn listener recognizes at pauses
+
+    def end(self) -> Hypothesis:
+        checker = self.checker.end()
+        audio = self.moonshine.turn_audio()
+        heard = self.moonshine.phrase_in(audio)
+        transcript = self.moonshine.last_transcript
+        agreed = bool(heard) and normalize(checker.text) == normalize(heard)
+        again = bool(heard) and not agreed and self.moonshine.heard_again(audio, heard)
+        self.last = Opinions(heard, again, checker, transcript)
+        return cross_check(self.last, self.min_confidence)
