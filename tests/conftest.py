@@ -180,7 +180,7 @@ def converse(dialogs: Dialogs) -> Converse:
 AUDIO_MODULES = {"test_asr_pocketsphinx", "test_asr_vosk", "test_audio", "test_real_voices",
                  "test_tts", "test_vad", "test_voice_e2e", "test_wake_phrase", "test_vosk_korean",
                  "test_screen_voice", "test_hearing_side", "test_kiosk_voice",
-                 "test_mllr"}
+                 "test_mllr", "test_moonshine_engine"}
 SLOW_MODULES = {"test_text_mode", "test_machine_properties", "test_types", "test_package",
                 "test_corpus", "test_benches", "test_screen_browser", "test_history_runs",
                 "test_report_browser", "test_alerts_broker", "test_kiosk"}

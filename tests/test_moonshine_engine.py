@@ -1,35 +1,33 @@
-"""Moonshine behind the Recognizer interface, on its real tiny English model.
+"""Moonshine behind the Recognizer interface, on its real tiny English model, alone and
+checked by pocketsphinx (what `auto` uses without a Vosk model).
 
-What a user would notice: short answers and whole phrases are heard; a stranger's word,
-a cough or silence is never an answer; a denial said with its symptom ("no chest pain")
-is never cut down to the symptom; a phrase heard only once is not "sure", so a "no" to
-a red flag heard that way is confirmed. The accuracy figures on real voices are in
-test_real_voices.py; these tests check the mechanics, with espeak-ng's voice.
+What a user would notice: short answers are heard surely; a stranger's word, a cough or
+silence is never an answer; a phrase heard only once is not "sure", so a "no" to a red
+flag heard that way is confirmed; a sentence is understood, or asked about, never
+mistaken. The rules alone are in test_cross_check.py, the figures on real voices in
+test_hearing_side.py; these tests check the mechanics, with espeak-ng's voice (which
+Moonshine hears worse than people: "emergency" is written "They merged and see").
 """
 
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from test_asr_pocketsphinx import YES_NO, hear, in_room, noise_burst, synthesize
 
-from assistant.asr.base import AsrSetupError, Hypothesis, Recognizer, phrase_table
+from assistant.asr.base import AsrSetupError, Hypothesis, Recognizer
 from assistant.asr.cross_checked import (
     AGREED_CONFIDENCE,
     HEARD_TWICE_CONFIDENCE,
     CrossCheckedRecognizer,
-    Opinions,
-    cross_check,
 )
 from assistant.asr.moonshine_engine import (
     MOONSHINE_MIN_CONFIDENCE,
     ONCE_CONFIDENCE,
     SURE_CONFIDENCE,
     MoonshineRecognizer,
-    phrase_said,
 )
 from assistant.ports import Vocabulary
 
@@ -37,46 +35,6 @@ NEEDS_SPEECH = pytest.mark.skipif(
     shutil.which("espeak-ng") is None or shutil.which("sox") is None,
     reason="espeak-ng and sox are needed to synthesize test speech")
 DIALOGS = Path(__file__).resolve().parents[1] / "dialogs"
-
-
-# --- the transcript and the phrases of the moment (no model) ------------------------------
-
-
-@pytest.fixture(scope="module")
-def phrases() -> dict[tuple[str, ...], str]:
-    return phrase_table(Vocabulary(("yes", "no", "chest pain", "I don't know", "call 911",
-                                    "stop")))
-
-
-@pytest.mark.parametrize(("transcript", "phrase"), [
-    ("Yes.", "yes"), ("yes", "yes"), ("NO!", "no"), ("I don't know.", "I don't know"),
-    ("Call 911.", "call 911"), ("Call nine one one", "call 911"),
-    ("No, no.", "no"), ("Yes yes yes", "yes"), ("Uh, no.", "no"), ("Um... stop", "stop"),
-])
-def test_a_transcript_that_is_a_phrase_is_that_phrase(
-        phrases: dict[tuple[str, ...], str], transcript: str, phrase: str) -> None:
-    assert phrase_said(transcript, phrases) == phrase
-
-
-@pytest.mark.parametrize("transcript", [
-    "No chest pain.",  # a denial: never the symptom alone
-    "Oh no",  # an exclamation, not a denial
-    "Yes, no.", "No. Yes.",  # two answers: unclear, asked again
-    "Now.", "Go.", "Know.",  # sound-alikes are other words
-    "Yes, I think so", "I'm going to", "You", "", "...",
-])
-def test_anything_else_is_not_an_answer(phrases: dict[tuple[str, ...], str],
-                                        transcript: str) -> None:
-    assert phrase_said(transcript, phrases) == ""
-
-
-def test_a_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant.asr.select import make_recognizer
-
-    monkeypatch.setitem(sys.modules, "moonshine_voice", None)
-    monkeypatch.setitem(sys.modules, "moonshine_voice.utils", None)
-    with pytest.raises(AsrSetupError, match=r"pip install moonshine-voice==0\.1\.0"):
-        make_recognizer("moonshine", None, Path("/nonexistent"), print)
 
 
 def test_a_folder_without_the_model_is_a_clear_error(tmp_path: Path) -> None:
@@ -154,79 +112,6 @@ def test_heard_only_once_it_is_above_the_floor_but_not_sure(
     assert final.text == "no"
     assert final.confidence is not None
     assert MOONSHINE_MIN_CONFIDENCE <= final.confidence == ONCE_CONFIDENCE < sure
-
-
-# --- Moonshine checked by pocketsphinx: the rule ---------------------------------------
-
-FLOOR = 0.7
-SURE = 0.85  # dialogs/understanding.yaml policy.sure_confidence
-
-
-def opinions(moonshine: str, again: bool, checker: str, confidence: float,
-             transcript: str = "") -> Opinions:
-    return Opinions(moonshine, again, Hypothesis(checker, confidence, final=True),
-                    transcript or moonshine)
-
-
-def test_both_models_agreeing_is_sure() -> None:
-    final = cross_check(opinions("no", False, "no", 0.3), FLOOR)
-    assert final.text == "no" and final.confidence == AGREED_CONFIDENCE >= SURE
-
-
-def test_moonshine_twice_is_taken_but_not_sure() -> None:
-    final = cross_check(opinions("no", True, "yes", 0.9), FLOOR)
-    assert final.text == "no"
-    assert final.confidence is not None and FLOOR <= final.confidence < SURE
-
-
-@pytest.mark.parametrize("alone", [
-    opinions("no", False, "yes", 0.99),  # Moonshine once, the checker heard another
-    opinions("", False, "yes", 0.99, "Cat."),  # only the checker: a stranger's word
-    opinions("", False, "no", 0.99, "Now."),  # short words sound alike too easily
-    opinions("", False, "what can I say", 0.99, "I like that."),  # nothing alike
-    opinions("", False, "emergency", 0.5, "They merged and see."),  # checker unsure
-], ids=["moonshine-once", "stranger", "short", "unlike", "checker-unsure"])
-def test_one_model_alone_is_a_hint_below_the_floor(alone: Opinions) -> None:
-    """Reported (the dialog asks again, or in the routine pauses and asks), never taken."""
-    final = cross_check(alone, FLOOR)
-    assert final.text in (alone.moonshine, alone.checker.text) and final.text
-    assert final.confidence is not None and final.confidence < FLOOR
-
-
-@pytest.mark.parametrize(("phrase", "transcript"), [
-    ("emergency", "They merged and see."), ("call 911", "All time, one one."),
-    ("say that again", "Say not again."),
-])
-def test_a_longer_phrase_moonshine_wrote_alike_is_taken_but_not_sure(
-        phrase: str, transcript: str) -> None:
-    final = cross_check(opinions("", False, phrase, 0.99, transcript), FLOOR)
-    assert final.text == phrase
-    assert final.confidence is not None and FLOOR <= final.confidence < SURE
-
-
-def test_nothing_heard_is_nothing() -> None:
-    assert cross_check(opinions("", False, "", 0.0, ""), FLOOR) == Hypothesis("", 0.0, True)
-
-
-def test_what_the_dialog_does_with_each_level() -> None:
-    """A red-flag "no" both models heard is taken; one Moonshine heard twice is checked
-    ("Just to be sure"); a hint is never taken as a denial (the question is asked again)."""
-    from corpus_driver import reach
-
-    from assistant.dialog import DialogMachine
-    from assistant.dialog_data import load_dialogs
-
-    dialogs = load_dialogs(DIALOGS)
-    lead = dialogs.words.policy.confirm_lead
-    for opinion, checked, taken in [(opinions("no", False, "no", 0.9), False, True),
-                                    (opinions("no", True, "", 0.0), True, True),
-                                    (opinions("no", False, "", 0.0), True, False)]:
-        conv = reach(DialogMachine(dialogs, "911"), dialogs, "chest_pain")
-        before = conv.state
-        final = cross_check(opinion, FLOOR)
-        turn = conv.reply(final.text, final.confidence)
-        assert any(line.startswith(lead) for line in turn.says) == checked, turn.says
-        assert (conv.state != before) == (taken and not checked), (conv.state, turn.says)
 
 
 # --- Moonshine checked by pocketsphinx: real models ------------------------------------
