@@ -45,12 +45,13 @@ def test_the_hearing_benchmark_prints_its_figures_on_the_tests_own_clips() -> No
     assert "turn listener" in run.stdout and "yes+no" in run.stdout
 
 
-def test_the_engine_benchmark_prints_load_time_and_memory_for_both_engines() -> None:
+def test_the_engine_benchmark_prints_load_time_and_memory_for_every_engine() -> None:
     run = subprocess.run([sys.executable, "-m", "bench.engines", "--runs", "1"], cwd=REPO,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "model load, s" in run.stdout and "peak RSS, MB" in run.stdout
     assert "pocketsphinx " in run.stdout and "vosk-ko " in run.stdout
+    assert "moonshine " in run.stdout and "tiny-en" in run.stdout
 
 
 def test_the_hearing_side_by_side_prints_its_tables_on_the_tests_own_clips() -> None:
@@ -72,6 +73,7 @@ def test_the_hearing_side_by_side_prints_its_tables_on_the_tests_own_clips() -> 
     assert "MLLR" in out  # likewise
     assert "this project + microVAD" in out  # a column (pymicro-vad is a dev dependency)
     assert "this project + Silero VAD" in out  # a column (scripts/setup.sh installs it)
+    assert "moonshine tiny" in out and "moonshine + pocketsphinx" in out  # the default's
     for room in ("quiet", "tv 10 dB", "tv 5 dB", "household 10 dB", "reverberant"):
         assert room in out
     for speaker in ("as recorded", "slowed 30%", "two words"):
@@ -79,6 +81,7 @@ def test_the_hearing_side_by_side_prints_its_tables_on_the_tests_own_clips() -> 
     assert "Endpointing side by side" in out
     assert out.count("this project + microVAD") >= 5  # 4 tables' heads and endpointing rows
     assert out.count("this project + Silero VAD") >= 5
+    assert "this project, Moonshine+sphinx" in out  # an endpointing row
     usage = subprocess.run([sys.executable, "-m", "bench", "--help"], cwd=REPO,
                            capture_output=True, text=True, timeout=120)
     assert usage.returncode == 0 and "--hearing" in usage.stdout, usage.stderr
