@@ -96,17 +96,23 @@ TV_10_DB_FLOOR = 0.33
 FALSE_ACCEPT_CEILING = {"quiet": 0.04, "tv 10 dB": 0.165}  # other words and noise together
 
 
-@pytest.fixture(scope="module")
-def project_cells() -> dict[tuple[str, str, str], hearing_side.Cell]:
-    """This project's pipeline on the repository's clips, quiet and television at 10 dB."""
-    from assistant.asr.pocketsphinx_engine import POCKETSPHINX_MIN_CONFIDENCE
-
+def cells_in_two_rooms(recognizer: str, floor: float
+                       ) -> dict[tuple[str, str, str], hearing_side.Cell]:
+    """A column of the side by side on the repository's clips, quiet and television at
+    10 dB, speakers as recorded."""
     everything = load_clips(CLIPS)
     scored = [c for c in everything if c.label in LABELS]
-    heard = hearing_side.run(scored, everything, [hearing_side.PROJECT],
-                             ["quiet", "tv 10 dB"], ["as recorded"])
-    return hearing_side.cells(heard, scored,
-                              {hearing_side.PROJECT: POCKETSPHINX_MIN_CONFIDENCE})
+    heard = hearing_side.run(scored, everything, [recognizer], ["quiet", "tv 10 dB"],
+                             ["as recorded"])
+    return hearing_side.cells(heard, scored, {recognizer: floor})
+
+
+@pytest.fixture(scope="module")
+def project_cells() -> dict[tuple[str, str, str], hearing_side.Cell]:
+    """This project's pipeline with pocketsphinx."""
+    from assistant.asr.pocketsphinx_engine import POCKETSPHINX_MIN_CONFIDENCE
+
+    return cells_in_two_rooms(hearing_side.PROJECT, POCKETSPHINX_MIN_CONFIDENCE)
 
 
 def test_yes_and_no_are_heard_in_a_quiet_room(
@@ -147,12 +153,7 @@ CROSS_FALSE_ACCEPT_CEILING = {"quiet": 0.0125, "tv 10 dB": 0.04}  # 1 and 3 of 8
 def cross_checked_cells() -> dict[tuple[str, str, str], hearing_side.Cell]:
     from assistant.asr.moonshine_engine import MOONSHINE_MIN_CONFIDENCE
 
-    everything = load_clips(CLIPS)
-    scored = [c for c in everything if c.label in LABELS]
-    heard = hearing_side.run(scored, everything, [hearing_side.CROSS_CHECKED],
-                             ["quiet", "tv 10 dB"], ["as recorded"])
-    return hearing_side.cells(heard, scored,
-                              {hearing_side.CROSS_CHECKED: MOONSHINE_MIN_CONFIDENCE})
+    return cells_in_two_rooms(hearing_side.CROSS_CHECKED, MOONSHINE_MIN_CONFIDENCE)
 
 
 def test_the_default_hears_more_yes_and_no_in_both_rooms(
