@@ -131,3 +131,45 @@ def test_what_the_dialog_does_with_each_level() -> None:
         assert (conv.state != before) == (taken and not checked), (conv.state, turn.says)
 
 
+
+
+class _BrokenMoonshine:
+    """A Moonshine whose library fails mid-session."""
+
+    min_confidence = 0.7
+    last_transcript = ""
+
+    def begin(self, vocabulary: Vocabulary) -> None: ...
+
+    def accept(self, pcm: bytes) -> None: ...
+
+    def turn_audio(self) -> bytes:
+        return b"\0\0" * 1600
+
+    def phrase_in(self, audio: bytes) -> str:
+        raise RuntimeError("onnxruntime: out of memory")
+
+
+class _Checker:
+    name = "pocketsphinx"
+    min_confidence = 0.7
+    interrupt_floor = 0.5
+
+    def begin(self, vocabulary: Vocabulary) -> None: ...
+
+    def accept(self, pcm: bytes) -> None: ...
+
+    def end(self) -> Hypothesis:
+        return Hypothesis("stop", 0.9, final=True)
+
+
+def test_if_moonshine_fails_it_is_said_once_and_pocketsphinx_hears_alone() -> None:
+    from assistant.asr.cross_checked import CrossCheckedRecognizer
+
+    told: list[str] = []
+    pair = CrossCheckedRecognizer(_BrokenMoonshine(), _Checker(), told.append)  # type: ignore[arg-type]
+    for _ in range(3):
+        pair.begin(Vocabulary(("stop", "help")))
+        pair.accept(b"\0\0" * 1600)
+        assert pair.end() == Hypothesis("stop", 0.9, final=True)  # the "stop" is not lost
+    assert len(told) == 1 and "pocketsphinx alone" in told[0] and "out of memory" in told[0]

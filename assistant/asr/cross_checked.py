@@ -13,12 +13,14 @@ which the dialog treats as unclear (asks again, or in the routine pauses and ask
 never the nearest answer, never silently dropped.
 
 The rule is pure (`cross_check`); `CrossCheckedRecognizer` feeds both engines the same
-audio and applies it.
+audio and applies it. Should Moonshine fail in the middle of a session, the person is not
+left unheard: it says so once and hears with pocketsphinx alone, as before Moonshine.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -47,6 +49,7 @@ class Opinions:
 
 
 def letters(text: str) -> str:
+    """The words' letters run together ("call 911" -> "callnineoneone")."""
     return re.sub(r"[^a-z]", "", normalize(text))
 
 
@@ -80,9 +83,12 @@ class CrossCheckedRecognizer:
 
     name = "moonshine+pocketsphinx"
 
-    def __init__(self, moonshine: MoonshineRecognizer, checker: Recognizer) -> None:
+    def __init__(self, moonshine: MoonshineRecognizer, checker: Recognizer,
+                 notify: Callable[[str], None] = lambda message: None) -> None:
         self.moonshine = moonshine
         self.checker = checker
+        self._notify = notify
+        self.moonshine_failed = False
         self.min_confidence = max(moonshine.min_confidence, checker.min_confidence)
         # below the floor only the checker speaks: its own floor for a "stop" over a prompt
         self.interrupt_floor = min(checker.interrupt_floor, self.min_confidence)
@@ -100,9 +106,17 @@ class CrossCheckedRecognizer:
     def end(self) -> Hypothesis:
         checker = self.checker.end()
         audio = self.moonshine.turn_audio()
-        heard = self.moonshine.phrase_in(audio)
-        transcript = self.moonshine.last_transcript
-        agreed = bool(heard) and normalize(checker.text) == normalize(heard)
-        again = bool(heard) and not agreed and self.moonshine.heard_again(audio, heard)
+        if self.moonshine_failed:
+            return checker
+        try:
+            heard = self.moonshine.phrase_in(audio)
+            transcript = self.moonshine.last_transcript
+            agreed = bool(heard) and normalize(checker.text) == normalize(heard)
+            again = bool(heard) and not agreed and self.moonshine.heard_again(audio, heard)
+        except Exception as exc:  # noqa: BLE001 - any failure of the library: hear on
+            self.moonshine_failed = True
+            self._notify(f"The Moonshine recognizer failed ({exc}); listening with "
+                         f"pocketsphinx alone from now on.")
+            return checker
         self.last = Opinions(heard, again, checker, transcript)
         return cross_check(self.last, self.min_confidence)

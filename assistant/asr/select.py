@@ -82,7 +82,7 @@ def _moonshine(notify: Callable[[str], None], learned_voice: Path | None = None
     from assistant.asr.moonshine_engine import MoonshineRecognizer
 
     moonshine = MoonshineRecognizer(notify=notify)
-    return CrossCheckedRecognizer(moonshine, _pocketsphinx(notify, learned_voice))
+    return CrossCheckedRecognizer(moonshine, _pocketsphinx(notify, learned_voice), notify)
 
 
 def _pocketsphinx(notify: Callable[[str], None], learned_voice: Path | None = None
