@@ -60,11 +60,16 @@ def sounds_like(transcript: str, phrase: str) -> bool:
         None, letters(transcript), wanted).ratio() >= SOUNDS_LIKE_MIN_RATIO)
 
 
+def agree(heard: str, checker: Hypothesis) -> bool:
+    """Both models heard the same phrase."""
+    return bool(heard) and normalize(checker.text) == normalize(heard)
+
+
 def cross_check(opinions: Opinions, floor: float) -> Hypothesis:
     """The turn's answer from the two opinions (see the module's docstring)."""
     heard, checker = opinions.moonshine, opinions.checker
     hint = max(0.0, floor - HINT_BELOW_FLOOR)
-    if heard and normalize(checker.text) == normalize(heard):
+    if agree(heard, checker):
         return Hypothesis(heard, AGREED_CONFIDENCE, final=True)
     if heard and opinions.moonshine_again:
         return Hypothesis(heard, HEARD_TWICE_CONFIDENCE, final=True)
@@ -111,8 +116,9 @@ class CrossCheckedRecognizer:
         try:
             heard = self.moonshine.phrase_in(audio)
             transcript = self.moonshine.last_transcript
-            agreed = bool(heard) and normalize(checker.text) == normalize(heard)
-            again = bool(heard) and not agreed and self.moonshine.heard_again(audio, heard)
+            # the second hearing only matters (and costs a decode) when they disagree
+            again = bool(heard) and not agree(heard, checker) and self.moonshine.heard_again(
+                audio, heard)
         except Exception as exc:  # noqa: BLE001 - any failure of the library: hear on
             self.moonshine_failed = True
             self._notify(f"The Moonshine recognizer failed ({exc}); listening with "

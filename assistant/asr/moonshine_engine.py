@@ -21,7 +21,6 @@ flag heard that way is confirmed ("Just to be sure"). Measured: bench/side_by_si
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +93,7 @@ class MoonshineRecognizer:
     min_confidence = MOONSHINE_MIN_CONFIDENCE
     interrupt_floor = MOONSHINE_INTERRUPT_FLOOR
 
-    def __init__(self, model_dir: Path | None = None,
-                 notify: Callable[[str], None] = lambda message: None) -> None:
+    def __init__(self, model_dir: Path | None = None) -> None:
         path = model_dir or bundled_model()
         try:
             from moonshine_voice import ModelArch, Transcriber
@@ -111,7 +109,6 @@ class MoonshineRecognizer:
         except Exception as exc:  # the library raises its own MoonshineError
             raise AsrSetupError(f"The Moonshine model in {path} could not be loaded ({exc}).") \
                 from exc
-        self._notify = notify
         self._phrases: dict[tuple[str, ...], str] = {}
         self._audio: list[bytes] = []
         self.last_transcript = ""

@@ -81,8 +81,8 @@ def _moonshine(notify: Callable[[str], None], learned_voice: Path | None = None
     from assistant.asr.cross_checked import CrossCheckedRecognizer
     from assistant.asr.moonshine_engine import MoonshineRecognizer
 
-    moonshine = MoonshineRecognizer(notify=notify)
-    return CrossCheckedRecognizer(moonshine, _pocketsphinx(notify, learned_voice), notify)
+    return CrossCheckedRecognizer(MoonshineRecognizer(), _pocketsphinx(notify, learned_voice),
+                                  notify)
 
 
 def _pocketsphinx(notify: Callable[[str], None], learned_voice: Path | None = None
