@@ -106,6 +106,24 @@ def test_a_longer_phrase_moonshine_wrote_alike_is_taken_but_not_sure(
     assert final.confidence is not None and FLOOR <= final.confidence < SURE
 
 
+def test_a_phrase_moonshine_verifies_is_taken_but_not_sure() -> None:
+    """Moonshine wrote no phrase (the television too: "No, go left."), but made to say the
+    phrases of the turn it finds pocketsphinx's the likeliest: taken, not sure."""
+    verified = Opinions("", False, Hypothesis("no", 0.4, final=True), "No, go left.", True)
+    final = cross_check(verified, FLOOR)
+    assert final.text == "no"
+    assert final.confidence is not None and FLOOR <= final.confidence < SURE
+    unverified = Opinions("", False, Hypothesis("no", 0.99, final=True), "No, go left.")
+    assert (cross_check(unverified, FLOOR).confidence or 0.0) < FLOOR
+
+
+def test_a_phrase_moonshine_wrote_is_never_overruled_by_a_verification() -> None:
+    """Moonshine wrote "yes" once; pocketsphinx's "no" is not taken, whatever it says."""
+    final = cross_check(Opinions("yes", False, Hypothesis("no", 0.99, final=True), "Yes.",
+                                 True), FLOOR)
+    assert (final.confidence or 0.0) < FLOOR
+
+
 def test_nothing_heard_is_nothing() -> None:
     assert cross_check(opinions("", False, "", 0.0, ""), FLOOR) == Hypothesis("", 0.0, True)
 

@@ -8,9 +8,12 @@ hears differently. An answer both agree on is sure. Taken, but not sure (so a "n
 red flag is confirmed): one Moonshine hears twice (the second time without the turn's
 first moment), and a longer phrase pocketsphinx heard whose letters Moonshine's
 transcript mostly shares ("emergency" written "they merged and see": its words were
-heard, not the phrase). Anything else is no more than a hint, reported below the floor,
-which the dialog treats as unclear (asks again, or in the routine pauses and asks):
-never the nearest answer, never silently dropped.
+heard, not the phrase); and pocketsphinx's phrase when Moonshine, whose own transcript was
+no phrase, finds that phrase the likeliest of the turn's on the audio (it verifies it:
+assistant/asr/phrase_scoring.py; most often a television or a kitchen behind the answer,
+where Moonshine writes the noise too). Anything else is no more than a hint, reported
+below the floor, which the dialog treats as unclear (asks again, or in the routine
+pauses and asks): never the nearest answer, never silently dropped.
 
 The rule is pure (`cross_check`); `CrossCheckedRecognizer` feeds both engines the same
 audio and applies it. Should Moonshine fail in the middle of a session, the person is not
@@ -46,6 +49,7 @@ class Opinions:
     moonshine_again: bool  # ... and heard again without the turn's first moment
     checker: Hypothesis  # pocketsphinx's answer, with its confidence
     transcript: str = ""  # what Moonshine wrote
+    checker_verified: bool = False  # Moonshine, scoring the phrases, confirms the checker's
 
 
 def letters(text: str) -> str:
@@ -77,6 +81,8 @@ def cross_check(opinions: Opinions, floor: float) -> Hypothesis:
         return Hypothesis(heard, hint, final=True)
     if checker.text and (checker.confidence or 0.0) >= floor and sounds_like(
             opinions.transcript, checker.text):
+        return Hypothesis(checker.text, HEARD_TWICE_CONFIDENCE, final=True)
+    if checker.text and opinions.checker_verified:
         return Hypothesis(checker.text, HEARD_TWICE_CONFIDENCE, final=True)
     if checker.text:
         return Hypothesis(checker.text, min(checker.confidence or 0.0, hint), final=True)
@@ -119,10 +125,13 @@ class CrossCheckedRecognizer:
             # the second hearing only matters (and costs a decode) when they disagree
             again = bool(heard) and not agree(heard, checker) and self.moonshine.heard_again(
                 audio, heard)
+            # Moonshine wrote no phrase: does it confirm pocketsphinx's? (one batch decode)
+            verified = not heard and bool(checker.text) and self.moonshine.verifies(
+                audio, checker.text)
         except Exception as exc:  # noqa: BLE001 - any failure of the library: hear on
             self.moonshine_failed = True
             self._notify(f"The Moonshine recognizer failed ({exc}); listening with "
                          f"pocketsphinx alone from now on.")
             return checker
-        self.last = Opinions(heard, again, checker, transcript)
+        self.last = Opinions(heard, again, checker, transcript, verified)
         return cross_check(self.last, self.min_confidence)

@@ -7,8 +7,9 @@ from a package registry, and it hears older and noisier voices badly (bench/side
 wheel, so it works offline with nothing to download.
 
 Moonshine transcribes freely; it has no grammar. The turn's audio (already cut by the
-assistant's own turn listener) is transcribed whole, its own speech detector turned off,
-and the transcript is kept only when, word for word, it is one of the phrases valid now:
+assistant's own turn listener) is transcribed whole, by the model run directly with ONNX
+Runtime (assistant/asr/moonshine_onnx.py; greedy, as the library does), and the transcript
+is kept only when, word for word, it is one of the phrases valid now:
 anything else ("go", a television's "so", a hallucinated "you" on noise) is "" (unclear),
 never the nearest answer.
 
@@ -17,12 +18,15 @@ heard surely only when the same phrase is heard again with the turn's first
 `RECHECK_TRIM_MS` left out (a second opinion on slightly different audio); heard once only,
 it is reported at `ONCE_CONFIDENCE`, above the floor but below "sure", so a "no" to a red
 flag heard that way is confirmed ("Just to be sure"). Measured: bench/side_by_side.md.
+
+Asked about another recognizer's phrase (`verifies`), the same model scores the phrases of
+the turn on the same audio (assistant/asr/phrase_scoring.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.asr.base import (
     SAMPLE_RATE,
@@ -33,8 +37,12 @@ from assistant.asr.base import (
     phrase_key,
     phrase_table,
 )
+from assistant.asr.phrase_scoring import rivals, verified
 from assistant.ports import Vocabulary
 from assistant.words import CLAUSE_MARK, tokens
+
+if TYPE_CHECKING:
+    from assistant.asr.moonshine_onnx import Written
 
 MOONSHINE_PACKAGE = "moonshine-voice==0.1.0"  # the last release with the model in its wheel
 MODEL_FOLDER = "tiny-en"
@@ -43,6 +51,7 @@ ONCE_CONFIDENCE = 0.75  # heard once: above the floor, below the dialog's "sure"
 MOONSHINE_MIN_CONFIDENCE = 0.7
 MOONSHINE_INTERRUPT_FLOOR = 0.7
 RECHECK_TRIM_MS = 150
+MIN_AUDIO_MS = 100  # shorter than this, nothing is written (the encoder needs some audio)
 # Hesitation sounds left out before matching ("uh, no" is "no"); never "oh" ("oh no" is not
 # a denial) nor anything with a meaning of its own.
 FILLERS = frozenset({"uh", "um", "er", "erm", "hmm", "mm"})
@@ -87,7 +96,8 @@ def bundled_model() -> Path:
 
 
 class MoonshineRecognizer:
-    """Moonshine's transcript of the whole turn, taken only when it is a phrase of the turn."""
+    """Moonshine's transcript of the whole turn, taken only when it is a phrase of the turn;
+    asked, it also tells whether it confirms another recognizer's phrase (`verifies`)."""
 
     name = "moonshine"
     min_confidence = MOONSHINE_MIN_CONFIDENCE
@@ -96,26 +106,26 @@ class MoonshineRecognizer:
     def __init__(self, model_dir: Path | None = None) -> None:
         path = model_dir or bundled_model()
         try:
-            from moonshine_voice import ModelArch, Transcriber
+            from assistant.asr.moonshine_onnx import MoonshineModel
         except ImportError as exc:
             raise RecognizerUnavailable(
-                f"The moonshine-voice package cannot be loaded ({exc}); install it with: "
-                f"pip install {MOONSHINE_PACKAGE}") from exc
+                f"ONNX Runtime, which runs the Moonshine model, is not installed ({exc}); "
+                f"install it with: pip install onnxruntime") from exc
         try:
-            # vad_threshold 0: the whole turn is one stretch of speech (the assistant's own
-            # turn listener has already found where the answer is)
-            self._transcriber: Any = Transcriber(str(path), ModelArch.TINY,
-                                                 options={"vad_threshold": "0"})
-        except Exception as exc:  # the library raises its own MoonshineError
+            self._model = MoonshineModel(path)
+        except Exception as exc:  # ONNX Runtime raises its own errors for a broken file
             raise AsrSetupError(f"The Moonshine model in {path} could not be loaded ({exc}).") \
                 from exc
         self._phrases: dict[tuple[str, ...], str] = {}
+        self._first_pieces: dict[str, int] = {}
         self._audio: list[bytes] = []
+        self._heard: tuple[bytes, Any, Written] | None = None  # the last audio written
         self.last_transcript = ""
 
     def begin(self, vocabulary: Vocabulary) -> None:
         self._phrases = phrase_table(vocabulary)
         self._audio = []
+        self._heard = None
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
         self._audio.append(pcm)
@@ -140,19 +150,40 @@ class MoonshineRecognizer:
         trim = SAMPLE_RATE * SAMPLE_WIDTH * RECHECK_TRIM_MS // 1000
         return len(audio) > 2 * trim and self.phrase_in(audio[trim:]) == phrase
 
-    def transcribe(self, audio: bytes) -> str:
-        """What Moonshine hears in 16 kHz mono int16 audio, as it writes it."""
+    def _written(self, audio: bytes) -> tuple[Any, Written]:
+        """The encoder's states for the audio and what Moonshine writes (kept for `verifies`)."""
         import numpy as np
 
-        if len(audio) < SAMPLE_WIDTH:
-            return ""
+        if self._heard is not None and self._heard[0] == audio:
+            return self._heard[1], self._heard[2]
         samples = np.frombuffer(audio[:len(audio) // SAMPLE_WIDTH * SAMPLE_WIDTH],
                                 dtype="<i2").astype(np.float32) / 32768.0
-        transcript = self._transcriber.transcribe_without_streaming(samples.tolist(),
-                                                                    SAMPLE_RATE)
-        return " ".join(line.text for line in transcript.lines if line.text).strip()
+        states = self._model.encode(samples)
+        written = self._model.write(states, len(samples) / SAMPLE_RATE)
+        self._heard = (audio, states, written)
+        return states, written
+
+    def transcribe(self, audio: bytes) -> str:
+        """What Moonshine hears in 16 kHz mono int16 audio, as it writes it."""
+        if len(audio) < SAMPLE_RATE * SAMPLE_WIDTH * MIN_AUDIO_MS // 1000:
+            return ""
+        return self._written(audio)[1].text
 
     def phrase_in(self, audio: bytes) -> str:
         """The phrase of the turn the audio is, word for word, or ""."""
         self.last_transcript = self.transcribe(audio)
         return phrase_said(self.last_transcript, self._phrases)
+
+    def verifies(self, audio: bytes, phrase: str) -> bool:
+        """Moonshine, made to say each likely phrase of the turn, finds this one likeliest
+        and close to what it wrote (assistant/asr/phrase_scoring.py `verified`)."""
+        if phrase not in self._phrases.values() or (
+                len(audio) < SAMPLE_RATE * SAMPLE_WIDTH * MIN_AUDIO_MS // 1000):
+            return False
+        states, written = self._written(audio)
+        phrases = set(self._phrases.values())
+        for each in phrases - self._first_pieces.keys():
+            self._first_pieces[each] = self._model.first_piece(each)
+        first = {each: self._first_pieces[each] for each in phrases}
+        asked = [phrase, *rivals(first, written.first_log_probs, phrase)]
+        return verified(phrase, self._model.scores(states, asked), written.log_prob)
