@@ -13,6 +13,7 @@ what the machine accepts there (`get_triggers`), so there is no second table.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -37,7 +38,7 @@ from assistant.interpret import Interpretation, interpret
 from assistant.moments import expecting_at, moment_of, own_words_at
 from assistant.pending import resolve
 from assistant.policy import Decision, Moment, decide
-from assistant.ports import Heard, VoiceChange
+from assistant.ports import Heard, Vocabulary, VoiceChange
 from assistant.route_effects import RouteEffects
 from assistant.transcript import HeardEvent, StateEvent
 
@@ -55,6 +56,20 @@ class DottedState(NestedState):
 
 class DialogStateMachine(HierarchicalMachine):
     state_cls = DottedState
+
+
+# What each moment makes of the grammar's groups of one answer, per dialog data and number
+# (every session of a day shares them; the data is kept so that its id is not reused)
+_ANSWER_GROUPS: dict[tuple[int, str], tuple[Dialogs, dict[tuple[object, ...], Vocabulary]]] = {}
+
+
+def _answer_groups(dialogs: Dialogs, emergency_number: str
+                   ) -> dict[tuple[object, ...], Vocabulary]:
+    key = (id(dialogs), emergency_number)
+    kept = _ANSWER_GROUPS.get(key)
+    if kept is None or kept[0] is not dialogs:
+        kept = _ANSWER_GROUPS[key] = (dialogs, {})
+    return kept[1]
 
 
 class DialogMachine:
@@ -76,6 +91,7 @@ class DialogMachine:
         self.sign_of = {s: name for name, sign in self.signs.items() for s in sign.symptoms}
         self.conditions = {e.only_if for e in dialogs.routine.exercises if e.only_if}
         self._accepted: dict[str, frozenset[str]] = {}
+        self._answer_groups = _answer_groups(dialogs, emergency_number)
         self.effects = RouteEffects(self.model, dialogs, self.sign_of, self.conditions)
         self.machine = machine_class(
             model=self.model, states=self._states(), initial="start", auto_transitions=False,
@@ -217,9 +233,29 @@ class DialogMachine:
             heard_first = bool(out.events) and isinstance(out.events[0], HeardEvent)
             out.events.insert(1 if heard_first else 0, StateEvent(model.state))
         if model.state != GOODBYE:
-            vocabulary = self.grammar.vocabulary(self.moment(), self.expecting())
+            vocabulary = self._same_answers_here(
+                self.grammar.vocabulary(self.moment(), self.expecting()))
             out.listening = Listening(self.intents(), vocabulary, model.until, model.timed)
         return out
+
+    def _same_answers_here(self, vocabulary: Vocabulary) -> Vocabulary:
+        """The grammar's groups of one answer ("yes", "yep"), split where a phrase would do
+        something else here ("uh huh" asks to hear it again; "I think so" is no clear yes
+        to "can you stand safely?"), so that recognizers agreeing on a group agree on what
+        is done."""
+        model = self.model
+        key = (vocabulary, self.moment(), self.expecting(), model.state, repr(model.pending),
+               model.asking.asked_again)
+        found = self._answer_groups.get(key)
+        if found is None:
+            groups: list[tuple[str, ...]] = []
+            for group in vocabulary.same_answers:
+                by_decision: dict[Decision, list[str]] = {}
+                for phrase in group:
+                    by_decision.setdefault(self.understand(phrase)[1], []).append(phrase)
+                groups += [tuple(alike) for alike in by_decision.values() if len(alike) > 1]
+            found = self._answer_groups[key] = replace(vocabulary, same_answers=tuple(groups))
+        return found
 
     def _run(self, now: float, decide_step: Callable[[Turn], str],
              heard_event: HeardEvent | None = None) -> Turn:

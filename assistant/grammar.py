@@ -67,6 +67,9 @@ ALWAYS_HEARD = ("chest_pain", "breathing_trouble", "sudden_weakness", "leg_paral
 INTERRUPTS = ("emergency", "stop", "help")  # commands heard while a prompt plays (barge-in)
 INTERRUPTING_SYMPTOMS = ("chest_pain",)  # ... and this red flag's core words
 NO_ANSWERS_AT = ("exercise", "guidance")  # counting along, or waiting for the ambulance
+# Answers whose phrases all mean the same wherever they are offered (not "okay" and "fine":
+# what they mean depends on the question)
+SAME_ANSWER_KINDS: tuple[AnswerWord, ...] = ("yes", "no", "unsure")
 
 # The shapes of the short sentences people tell a symptom in (structure, not vocabulary:
 # the words in braces come from dialogs/understanding.yaml):
@@ -203,7 +206,10 @@ class Grammar:
                                                                     "command")]
         for name in INTERRUPTING_SYMPTOMS:
             interrupt += self.told(name, own=False)
-        return Vocabulary(unique, tuple(dict.fromkeys(interrupt)), self._open(unique))
+        offered = set(unique)
+        same = tuple(group for kind in SAME_ANSWER_KINDS if len(group := tuple(
+            p for p in self.answers[kind] if p in offered)) > 1)
+        return Vocabulary(unique, tuple(dict.fromkeys(interrupt)), self._open(unique), same)
 
     # --- a symptom, as people tell it -------------------------------------------------------
 

@@ -53,6 +53,9 @@ class Vocabulary:
     # Complete phrases that a longer phrase of another meaning begins with ("i don't" and
     # "i don't know"): a pause after one may be a hesitation, so the listener waits longer.
     open_phrases: tuple[str, ...] = field(default=())
+    # Phrases that give the same answer ("yes", "yeah", "yep"): two recognizers that heard
+    # two of one group heard the same answer (assistant/asr/cross_checked.py).
+    same_answers: tuple[tuple[str, ...], ...] = field(default=())
 
 
 # How far remembered steps go: beyond these, the synthesizer's own bounds (110..200 words a

@@ -101,7 +101,7 @@ YES_NO_VOCABULARY = Vocabulary((
     "help", "repeat", "say that again", "stop", "goodbye", "emergency",
     "call nine one one", "ambulance", "slower", "faster", "louder", "softer",
     "what can I say",
-))
+), same_answers=(("yes", "yeah", "yep"), ("no", "nope"), ("not sure", "I don't know")))
 
 # Which phrases mean what, for scoring: a yes clip heard as "yeah" is right.
 DEFAULT_INTENTS: Mapping[str, tuple[str, ...]] = {

@@ -75,6 +75,19 @@ def test_both_models_agreeing_is_sure() -> None:
     assert final.text == "no" and final.confidence == AGREED_CONFIDENCE >= SURE
 
 
+SAME = (("yes", "yeah", "yep"), ("no", "nope"), ("not sure", "I don't know"))
+
+
+def test_two_phrases_of_one_answer_are_agreement() -> None:
+    """Moonshine's "yes" and pocketsphinx's "yep": the same answer, sure, as Moonshine wrote
+    it; "no" and "not sure" are different answers (a hint only)."""
+    final = cross_check(opinions("yes", False, "yep", 0.4), FLOOR, SAME)
+    assert final.text == "yes" and final.confidence == AGREED_CONFIDENCE
+    final = cross_check(opinions("no", False, "not sure", 0.99), FLOOR, SAME)
+    assert (final.confidence or 0.0) < FLOOR
+    assert (cross_check(opinions("yes", False, "yep", 0.4), FLOOR).confidence or 0.0) < FLOOR
+
+
 def test_moonshine_twice_is_taken_but_not_sure() -> None:
     final = cross_check(opinions("no", True, "yes", 0.9), FLOOR)
     assert final.text == "no"

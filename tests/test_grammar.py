@@ -10,6 +10,7 @@ mean something there, and the red flags must be hearable whatever was asked
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import get_args
@@ -22,7 +23,7 @@ from assistant.dialog_data import Dialogs, load_dialogs
 from assistant.grammar import ALWAYS_HEARD, SENTENCE_SHAPES
 from assistant.interpret import interpret
 from assistant.policy import Kind
-from assistant.ports import Vocabulary
+from assistant.ports import Heard, Vocabulary
 from assistant.words import normalize
 
 DIALOGS = load_dialogs()
@@ -51,8 +52,9 @@ def at(moment: str) -> tuple[DialogMachine, Vocabulary]:
         conv = reach(machine, DIALOGS, moment)
     listening = conv.last.listening
     assert listening is not None
-    assert listening.vocabulary == machine.grammar.vocabulary(machine.moment(),
-                                                              machine.expecting())
+    offered = machine.grammar.vocabulary(machine.moment(), machine.expecting())
+    # the grammar's vocabulary, its groups of one answer split by what they do here
+    assert replace(listening.vocabulary, same_answers=()) == replace(offered, same_answers=())
     return machine, listening.vocabulary
 
 
@@ -85,6 +87,23 @@ def test_every_phrase_means_something_here(moment: str) -> None:
             assert meaning.answer or meaning.repeat or meaning.commands or meaning.mentions \
                 or meaning.acknowledged, f"{phrase!r} means nothing at {moment}"
             assert decision.action != "unclear", f"{phrase!r} at {moment}: {decision}"
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_phrases_grouped_as_one_answer_are_understood_alike(moment: str) -> None:
+    """Two recognizers that heard two phrases of one group ("yes" and "yep") are taken to
+    agree (assistant/asr/cross_checked.py): that is only safe if the dialog would do the
+    same with either, here, at every moment ("no" and "no idea" are never one group)."""
+    machine, vocabulary = at(moment)
+    for group in vocabulary.same_answers:
+        assert set(group) <= set(vocabulary.phrases), moment
+        decisions = {machine.understand(phrase)[1] for phrase in group}
+        assert len(decisions) == 1, (moment, group, decisions)
+    grouped = [phrase for group in vocabulary.same_answers for phrase in group]
+    assert len(grouped) == len(set(grouped)), moment  # no phrase in two groups
+    if moment in ("chest_pain", "offer_routine", "check_in"):
+        assert {"yes", "yeah"} <= {p for g in vocabulary.same_answers for p in g if "yes" in g}
+        assert not any("no" in g and "no idea" in g for g in vocabulary.same_answers)
 
 
 @pytest.mark.parametrize("moment", MOMENTS)
@@ -243,7 +262,13 @@ def test_another_emergency_number_is_heard() -> None:
 
 
 def test_the_vocabulary_is_computed_once_per_kind_of_moment(dialogs: Dialogs) -> None:
+    """Across sessions the grammar's vocabulary is shared (what each moment makes of its
+    groups of one answer is the same too)."""
     first, second = DialogMachine(dialogs, "911"), DialogMachine(dialogs, "911")
     one = first.start(0.0).listening
     two = second.start(0.0).listening
-    assert one is not None and two is not None and one.vocabulary is two.vocabulary
+    again = first.hear(Heard("pardon", 0.95), 1.0).listening
+    assert one is not None and two is not None and again is not None
+    assert one.vocabulary == two.vocabulary == again.vocabulary
+    assert first.grammar.vocabulary(first.moment(), first.expecting()) is \
+        second.grammar.vocabulary(second.moment(), second.expecting())

@@ -4,7 +4,8 @@ Why two: measured on real voices (bench/side_by_side.md, "Moonshine"), Moonshine
 neural model hears yes and no far better than pocketsphinx, above all with a kitchen's
 noise, but alone it takes more of a television's words for answers, and now and then
 hears "yeah" in a "no" said over one. pocketsphinx, limited to the phrases of the moment,
-hears differently. An answer both agree on is sure. Taken, but not sure (so a "no" to a
+hears differently. An answer both agree on is sure (the same phrase, or two phrases of one
+answer: Moonshine's "yes" and pocketsphinx's "yep"). Taken, but not sure (so a "no" to a
 red flag is confirmed): one Moonshine hears twice (the second time without the turn's
 first moment), and a longer phrase pocketsphinx heard whose letters Moonshine's
 transcript mostly shares ("emergency" written "they merged and see": its words were
@@ -23,7 +24,7 @@ left unheard: it says so once and hears with pocketsphinx alone, as before Moons
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -64,16 +65,24 @@ def sounds_like(transcript: str, phrase: str) -> bool:
         None, letters(transcript), wanted).ratio() >= SOUNDS_LIKE_MIN_RATIO)
 
 
-def agree(heard: str, checker: Hypothesis) -> bool:
-    """Both models heard the same phrase."""
-    return bool(heard) and normalize(checker.text) == normalize(heard)
+def agree(heard: str, checker: Hypothesis,
+          same_answers: Sequence[Sequence[str]] = ()) -> bool:
+    """Both models heard the same phrase, or two phrases of one answer ("yes", "yep")."""
+    if not heard or not checker.text:
+        return False
+    ours, theirs = normalize(heard), normalize(checker.text)
+    return ours == theirs or any(
+        ours in group and theirs in group
+        for group in ({normalize(p) for p in phrases} for phrases in same_answers))
 
 
-def cross_check(opinions: Opinions, floor: float) -> Hypothesis:
-    """The turn's answer from the two opinions (see the module's docstring)."""
+def cross_check(opinions: Opinions, floor: float,
+                same_answers: Sequence[Sequence[str]] = ()) -> Hypothesis:
+    """The turn's answer from the two opinions (see the module's docstring).
+    `same_answers`: the moment's groups of phrases that give one answer."""
     heard, checker = opinions.moonshine, opinions.checker
     hint = max(0.0, floor - HINT_BELOW_FLOOR)
-    if agree(heard, checker):
+    if agree(heard, checker, same_answers):
         return Hypothesis(heard, AGREED_CONFIDENCE, final=True)
     if heard and opinions.moonshine_again:
         return Hypothesis(heard, HEARD_TWICE_CONFIDENCE, final=True)
@@ -104,10 +113,12 @@ class CrossCheckedRecognizer:
         # below the floor only the checker speaks: its own floor for a "stop" over a prompt
         self.interrupt_floor = min(checker.interrupt_floor, self.min_confidence)
         self.last: Opinions | None = None
+        self._same_answers: tuple[tuple[str, ...], ...] = ()
 
     def begin(self, vocabulary: Vocabulary) -> None:
         self.moonshine.begin(vocabulary)
         self.checker.begin(vocabulary)
+        self._same_answers = vocabulary.same_answers
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
         self.moonshine.accept(pcm)
@@ -123,8 +134,8 @@ class CrossCheckedRecognizer:
             heard = self.moonshine.phrase_in(audio)
             transcript = self.moonshine.last_transcript
             # the second hearing only matters (and costs a decode) when they disagree
-            again = bool(heard) and not agree(heard, checker) and self.moonshine.heard_again(
-                audio, heard)
+            again = bool(heard) and not agree(heard, checker, self._same_answers) and \
+                self.moonshine.heard_again(audio, heard)
             # Moonshine wrote no phrase: does it confirm pocketsphinx's? (one batch decode)
             verified = not heard and bool(checker.text) and self.moonshine.verifies(
                 audio, checker.text)
@@ -134,4 +145,4 @@ class CrossCheckedRecognizer:
                          f"pocketsphinx alone from now on.")
             return checker
         self.last = Opinions(heard, again, checker, transcript, verified)
-        return cross_check(self.last, self.min_confidence)
+        return cross_check(self.last, self.min_confidence, self._same_answers)
