@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from assistant.asr.base import AsrSetupError, Hypothesis, phrase_table
-from assistant.asr.cross_checked import AGREED_CONFIDENCE, Opinions, cross_check
+from assistant.asr.cross_checked import (
+    AGREED_CONFIDENCE,
+    VERIFY_CHECKER_MIN,
+    Opinions,
+    cross_check,
+)
 from assistant.asr.moonshine_engine import phrase_said
 from assistant.ports import Vocabulary
 
@@ -122,12 +127,16 @@ def test_a_longer_phrase_moonshine_wrote_alike_is_taken_but_not_sure(
 def test_a_phrase_moonshine_verifies_is_taken_but_not_sure() -> None:
     """Moonshine wrote no phrase (the television too: "No, go left."), but made to say the
     phrases of the turn it finds pocketsphinx's the likeliest: taken, not sure."""
-    verified = Opinions("", False, Hypothesis("no", 0.4, final=True), "No, go left.", True)
+    verified = Opinions("", False, Hypothesis("no", VERIFY_CHECKER_MIN, final=True),
+                        "No, go left.", True)
     final = cross_check(verified, FLOOR)
     assert final.text == "no"
     assert final.confidence is not None and FLOOR <= final.confidence < SURE
     unverified = Opinions("", False, Hypothesis("no", 0.99, final=True), "No, go left.")
     assert (cross_check(unverified, FLOOR).confidence or 0.0) < FLOOR
+    unsure = Opinions("", False, Hypothesis("no", VERIFY_CHECKER_MIN - 0.1, final=True),
+                      "Cat.", True)  # pocketsphinx hardly heard it: a hint, verified or not
+    assert (cross_check(unsure, FLOOR).confidence or 0.0) < FLOOR
 
 
 def test_a_phrase_moonshine_wrote_is_never_overruled_by_a_verification() -> None:

@@ -9,8 +9,8 @@ answer: Moonshine's "yes" and pocketsphinx's "yep"). Taken, but not sure (so a "
 red flag is confirmed): one Moonshine hears twice (the second time without the turn's
 first moment), and a longer phrase pocketsphinx heard whose letters Moonshine's
 transcript mostly shares ("emergency" written "they merged and see": its words were
-heard, not the phrase); and pocketsphinx's phrase when Moonshine, whose own transcript was
-no phrase, finds that phrase the likeliest of the turn's on the audio (it verifies it:
+heard, not the phrase); and a phrase pocketsphinx heard fairly surely when Moonshine, whose
+own transcript was no phrase, finds it the likeliest of the turn's on the audio (it verifies it:
 assistant/asr/phrase_scoring.py; most often a television or a kitchen behind the answer,
 where Moonshine writes the noise too). Anything else is no more than a hint, reported
 below the floor, which the dialog treats as unclear (asks again, or in the routine
@@ -40,6 +40,9 @@ HINT_BELOW_FLOOR = 0.01  # one model once: this far below the floor (unclear to 
 # phrases this long (short words are too easily alike: "now" and "no"), this alike
 SOUNDS_LIKE_MIN_LETTERS = 6
 SOUNDS_LIKE_MIN_RATIO = 0.55
+# Moonshine is asked to confirm pocketsphinx's phrase only when pocketsphinx was this sure of
+# it: below, strangers' words it confirmed outnumbered answers (bench/side_by_side.md)
+VERIFY_CHECKER_MIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,8 @@ def cross_check(opinions: Opinions, floor: float,
     if checker.text and (checker.confidence or 0.0) >= floor and sounds_like(
             opinions.transcript, checker.text):
         return Hypothesis(checker.text, HEARD_TWICE_CONFIDENCE, final=True)
-    if checker.text and opinions.checker_verified:
+    if checker.text and opinions.checker_verified and (
+            checker.confidence or 0.0) >= VERIFY_CHECKER_MIN:
         return Hypothesis(checker.text, HEARD_TWICE_CONFIDENCE, final=True)
     if checker.text:
         return Hypothesis(checker.text, min(checker.confidence or 0.0, hint), final=True)
@@ -137,7 +141,8 @@ class CrossCheckedRecognizer:
             again = bool(heard) and not agree(heard, checker, self._same_answers) and \
                 self.moonshine.heard_again(audio, heard)
             # Moonshine wrote no phrase: does it confirm pocketsphinx's? (one batch decode)
-            verified = not heard and bool(checker.text) and self.moonshine.verifies(
+            verified = not heard and bool(checker.text) and (
+                checker.confidence or 0.0) >= VERIFY_CHECKER_MIN and self.moonshine.verifies(
                 audio, checker.text)
         except Exception as exc:  # noqa: BLE001 - any failure of the library: hear on
             self.moonshine_failed = True
