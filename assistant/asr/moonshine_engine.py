@@ -26,7 +26,7 @@ the turn on the same audio (assistant/asr/phrase_scoring.py).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.asr.base import (
     SAMPLE_RATE,
@@ -43,6 +43,7 @@ from assistant.words import CLAUSE_MARK, tokens
 
 if TYPE_CHECKING:
     from assistant.asr.moonshine_onnx import Written
+    from assistant.asr.phrase_scoring import FloatArray
 
 MOONSHINE_PACKAGE = "moonshine-voice==0.1.0"  # the last release with the model in its wheel
 MODEL_FOLDER = "tiny-en"
@@ -52,6 +53,7 @@ MOONSHINE_MIN_CONFIDENCE = 0.7
 MOONSHINE_INTERRUPT_FLOOR = 0.7
 RECHECK_TRIM_MS = 150
 MIN_AUDIO_MS = 100  # shorter than this, nothing is written (the encoder needs some audio)
+MIN_AUDIO_BYTES = SAMPLE_RATE * SAMPLE_WIDTH * MIN_AUDIO_MS // 1000
 # Hesitation sounds left out before matching ("uh, no" is "no"); never "oh" ("oh no" is not
 # a denial) nor anything with a meaning of its own.
 FILLERS = frozenset({"uh", "um", "er", "erm", "hmm", "mm"})
@@ -119,7 +121,7 @@ class MoonshineRecognizer:
         self._phrases: dict[tuple[str, ...], str] = {}
         self._first_pieces: dict[str, int] = {}
         self._audio: list[bytes] = []
-        self._heard: tuple[bytes, Any, Written] | None = None  # the last audio written
+        self._heard: tuple[bytes, FloatArray, Written] | None = None  # the last audio written
         self.last_transcript = ""
 
     def begin(self, vocabulary: Vocabulary) -> None:
@@ -150,7 +152,7 @@ class MoonshineRecognizer:
         trim = SAMPLE_RATE * SAMPLE_WIDTH * RECHECK_TRIM_MS // 1000
         return len(audio) > 2 * trim and self.phrase_in(audio[trim:]) == phrase
 
-    def _written(self, audio: bytes) -> tuple[Any, Written]:
+    def _written(self, audio: bytes) -> tuple[FloatArray, Written]:
         """The encoder's states for the audio and what Moonshine writes (kept for `verifies`)."""
         import numpy as np
 
@@ -165,7 +167,7 @@ class MoonshineRecognizer:
 
     def transcribe(self, audio: bytes) -> str:
         """What Moonshine hears in 16 kHz mono int16 audio, as it writes it."""
-        if len(audio) < SAMPLE_RATE * SAMPLE_WIDTH * MIN_AUDIO_MS // 1000:
+        if len(audio) < MIN_AUDIO_BYTES:
             return ""
         return self._written(audio)[1].text
 
@@ -177,11 +179,10 @@ class MoonshineRecognizer:
     def verifies(self, audio: bytes, phrase: str) -> bool:
         """Moonshine, made to say each likely phrase of the turn, finds this one likeliest
         and close to what it wrote (assistant/asr/phrase_scoring.py `verified`)."""
-        if phrase not in self._phrases.values() or (
-                len(audio) < SAMPLE_RATE * SAMPLE_WIDTH * MIN_AUDIO_MS // 1000):
+        phrases = set(self._phrases.values())
+        if phrase not in phrases or len(audio) < MIN_AUDIO_BYTES:
             return False
         states, written = self._written(audio)
-        phrases = set(self._phrases.values())
         for each in phrases - self._first_pieces.keys():
             self._first_pieces[each] = self._model.first_piece(each)
         first = {each: self._first_pieces[each] for each in phrases}
