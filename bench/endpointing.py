@@ -11,7 +11,10 @@ The same spoken answers go to:
   stretch of silence, Home Assistant's default 0.7 s and its relaxed 1.25 s, and
   OpenVoiceOS's 0.5 s. They get the same speech detector and the same onset rule as
   this project (assistant.vad: VoiceActivity, 90 ms of voice opens the turn), so only
-  the rule for the end differs.
+  the rule for the end differs;
+* Pipecat's Smart Turn v3.2, an end-of-turn model, as Pipecat ships it (bench/smart_turn.py):
+  after 0.2 s of silence the model hears the turn and "complete" ends it, else it waits for
+  more speech or 3 s of silence; the same detector and onset.
 
 Answers (each padded with 1 s of room noise before and 3 s after; the detector hears
 2 s of the room first):
@@ -61,6 +64,14 @@ from bench.hearing import CLIPS_DIR, SAMPLE_RATE, dialog_vocabulary, load_clips,
 from bench.micro_vad import MicroVad, micro_vad_available
 from bench.rooms import Rooms, pcm_of, samples_of, seed_of, speech_bounds
 from bench.silero_vad import SileroVad, silero_available
+from bench.smart_turn import (
+    ASK_AFTER_MS,
+    COMPLETE_ABOVE,
+    GIVE_UP_AFTER_MS,
+    PRE_SPEECH_MS,
+    complete_probability,
+    smart_turn_available,
+)
 
 FRAME_MS = 30
 CUT_TOLERANCE_MS = 100.0
@@ -73,6 +84,7 @@ PROJECT_MICRO = "this project + microVAD"  # the same listener, micro-vad as its
 PROJECT_SILERO = "this project + Silero VAD"  # ... and Silero VAD as its detector
 PROJECT_MOONSHINE = "this project, Moonshine"  # the same listener, Moonshine recognizing
 PROJECT_CROSS = "this project, Moonshine+sphinx"  # ... Moonshine checked by pocketsphinx
+SMART_TURN = "Pipecat Smart Turn v3.2"  # an end-of-turn model (bench/smart_turn.py)
 ENDPOINTERS = (PROJECT, *FIXED_SILENCE_MS)
 LISTENERS: dict[str, Callable[[], SpeechDetector]] = {PROJECT: VoiceActivity,
                                                       PROJECT_MICRO: MicroVad,
@@ -207,6 +219,40 @@ def fixed_silence(answer: Answer, name: str, silence_ms: int) -> Decision:
     return Decision(name, answer, None, 0.0, None)
 
 
+def smart_turn(answer: Answer) -> Decision:
+    """Pipecat's way: after 0.2 s of silence the model hears the turn so far (from 0.5 s
+    before speech began); "complete" ends it, else it waits for more speech (and asks
+    again at the next pause) or for 3 s of silence. Same speech detector and onset as
+    the others; the model's CPU time is added to the gap, as this project's is."""
+    vad = primed_detector(answer.prime)
+    gate = SpeechGate(vad, preroll_ms=PRE_SPEECH_MS, onset_ms=90, frame_ms=FRAME_MS)
+    size = gate.frame_bytes
+    turn: list[bytes] = []
+    silent_ms, asked = 0, False
+    for frame_index, start in enumerate(range(0, len(answer.audio) - size + 1, size)):
+        frame = answer.audio[start:start + size]
+        if not turn:
+            opened = gate.push(frame)
+            turn = list(opened.frames) if opened.started else []
+            continue
+        turn.append(frame)
+        if vad.is_speech(frame):
+            silent_ms, asked = 0, False
+            continue
+        silent_ms += FRAME_MS
+        ended_ms = (frame_index + 1) * FRAME_MS
+        if silent_ms >= ASK_AFTER_MS and not asked:
+            asked = True
+            started = time.process_time()
+            complete = complete_probability(b"".join(turn)) > COMPLETE_ABOVE
+            if complete:
+                spent = 1000 * (time.process_time() - started)
+                return Decision(SMART_TURN, answer, ended_ms, spent, None)
+        if silent_ms >= GIVE_UP_AFTER_MS:
+            return Decision(SMART_TURN, answer, ended_ms, 0.0, None)
+    return Decision(SMART_TURN, answer, None, 0.0, None)
+
+
 def turn_listener(answer: Answer, recognizer: Recognizer, vocabulary: Vocabulary,
                   name: str = PROJECT) -> Decision:
     """This project's turn listener, at the recognizer's shipped floor (`name`: which
@@ -236,12 +282,13 @@ def heard_right(decision: Decision, intents: dict[str, tuple[str, ...]]) -> bool
 
 
 def available_endpointers() -> list[str]:
-    """ENDPOINTERS and, when they are installed, this project with micro-vad and with
-    Silero VAD."""
+    """ENDPOINTERS and, when they are installed, this project with Moonshine, with
+    micro-vad and with Silero VAD, and Smart Turn."""
     micro = [] if micro_vad_available() else [PROJECT_MICRO]
     silero = [] if silero_available() else [PROJECT_SILERO]
     moonshine = [PROJECT_MOONSHINE, PROJECT_CROSS] if moonshine_available() else []
-    return [PROJECT, *moonshine, *micro, *silero, *FIXED_SILENCE_MS]
+    turn_model = [] if smart_turn_available() else [SMART_TURN]
+    return [PROJECT, *moonshine, *micro, *silero, *FIXED_SILENCE_MS, *turn_model]
 
 
 def moonshine_available() -> bool:
@@ -274,6 +321,8 @@ def measure(answers: Sequence[Answer], endpointers: Sequence[str] = ENDPOINTERS
         for name in endpointers:
             if name in LISTENERS:
                 decisions.append(turn_listener(answer, recognizers[name], vocabulary, name))
+            elif name == SMART_TURN:
+                decisions.append(smart_turn(answer))
             else:
                 decisions.append(fixed_silence(answer, name, FIXED_SILENCE_MS[name]))
     return decisions, intents
@@ -333,14 +382,20 @@ def format_rows(table: Sequence[Row]) -> str:
 
 
 def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
-                 synthesized: int | None = None, out: Callable[[str], None] = print
-                 ) -> list[Row]:
+                 synthesized: int | None = None, out: Callable[[str], None] = print,
+                 endpointers: Sequence[str] | None = None) -> list[Row]:
     started = time.perf_counter()
     answers = clip_answers(clips_dir, per_label) + synthesized_answers(synthesized)
-    decisions, intents = measure(answers, available_endpointers())
+    available = available_endpointers()
+    chosen = [n for n in available if endpointers is None or n in endpointers]
+    for name in FIXED_SILENCE_MS.keys() | set(LISTENERS) | {SMART_TURN}:
+        if name not in available and (endpointers is None or name in endpointers):
+            out(f"{name} left out: {why_unavailable(name)}")
+    decisions, intents = measure(answers, chosen)
     table = rows(decisions, intents)
     out("\nEndpointing side by side: the same answers, this project's turn listener against "
-        "fixed-silence endpointing (same speech detector and onset).")
+        "fixed-silence endpointing and Pipecat's Smart Turn model (same speech detector and "
+        "onset).")
     out(f"Real yes/no clips from {clips_dir} (Speech Commands v0.02, CC BY 4.0) and espeak-ng "
         f"phrases; gap = end of speech to decision (median, 95th percentile, answers not cut "
         f"off); cut off = ended with >= {CUT_TOLERANCE_MS:.0f} ms of the answer still to come; "
@@ -350,10 +405,28 @@ def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
     return table
 
 
+def why_unavailable(name: str) -> str:
+    if name == SMART_TURN:
+        return smart_turn_available()
+    if name == PROJECT_MICRO:
+        return micro_vad_available()
+    if name == PROJECT_SILERO:
+        return silero_available()
+    return "Moonshine's model is not installed"
+
+
 def add_arguments(parser: argparse._ActionsContainer) -> None:
     every = len(PAUSED_PHRASES) * len(SYNTH_PAUSES_MS) * len(SYNTH_RATES) * len(SYNTH_VOICES)
     parser.add_argument("--synthesized", type=int,
                         help=f"only the first N synthesized phrases (default: all {every})")
+
+
+def add_endpointer_argument(parser: argparse._ActionsContainer) -> None:
+    names = [PROJECT, PROJECT_MOONSHINE, PROJECT_CROSS, PROJECT_MICRO, PROJECT_SILERO,
+             *FIXED_SILENCE_MS, SMART_TURN]
+    parser.add_argument("--endpointers", nargs="+", choices=names, metavar="NAME",
+                        help="only these endpointers (default: every one available): "
+                        + "; ".join(names))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -362,8 +435,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clips", type=Path, default=CLIPS_DIR)
     parser.add_argument("--per-label", type=int, help="only the first N yes and no clips")
     add_arguments(parser)
+    add_endpointer_argument(parser)
     args = parser.parse_args(argv)
-    side_by_side(args.clips, args.per_label, args.synthesized)
+    side_by_side(args.clips, args.per_label, args.synthesized, endpointers=args.endpointers)
     return 0
 
 

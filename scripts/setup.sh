@@ -17,12 +17,16 @@ fi
 # the package without its dependencies, since those are torch and torchaudio (gigabytes);
 # onnxruntime, which runs the model, is in the dev extras.
 silero=silero-vad==6.2.3
-stamp=.venv/.installed-$( (cat pyproject.toml; echo "$silero") | sha256sum | cut -c1-16)
+# Smart Turn's end-of-turn model, for the endpointing bench only (bench/smart_turn.py): it
+# ships inside pipecat-ai, whose dependencies (an OpenAI client, numba, ...) are not needed
+# to run the model file with onnxruntime.
+smart_turn=pipecat-ai==1.14.0
+stamp=.venv/.installed-$( (cat pyproject.toml; echo "$silero $smart_turn") | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages"
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[dev]"
-  .venv/bin/python -m pip install --quiet --no-deps "$silero"
+  .venv/bin/python -m pip install --quiet --no-deps "$silero" "$smart_turn"
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 # axe-core (the accessibility checker the screen's tests inject into the page), pinned in
