@@ -16,6 +16,7 @@ from assistant.asr.cross_checked import (
     VERIFY_CHECKER_MIN,
     Opinions,
     cross_check,
+    loudest_check,
 )
 from assistant.asr.moonshine_engine import phrase_said
 from assistant.ports import Vocabulary
@@ -146,6 +147,34 @@ def test_a_phrase_moonshine_wrote_is_never_overruled_by_a_verification() -> None
     assert (final.confidence or 0.0) < FLOOR
 
 
+# --- the loudest stretch heard again (assistant/asr/loudest.py) -----------------------------
+
+WHOLE_HINT = Hypothesis("what", 0.69, final=True)  # the whole turn: a hint below the floor
+
+
+@pytest.mark.parametrize("stretch", [
+    opinions("no", False, "nope", 0.4),  # both models: one answer
+    Opinions("", False, Hypothesis("no", VERIFY_CHECKER_MIN, final=True), "Go, go.", True),
+], ids=["agreed", "verified"])
+def test_an_answer_heard_in_the_loudest_stretch_is_taken_but_not_sure(
+        stretch: Opinions) -> None:
+    """Not sure: the stretch may have left out a quieter end ("no ... feeling"), so a
+    red-flag "no" found there is confirmed ("Just to be sure"), never taken at once."""
+    final = loudest_check(stretch, WHOLE_HINT, [("yes", "yep"), ("no", "nope")])
+    assert final.text == "no"
+    assert final.confidence is not None and FLOOR <= final.confidence < SURE
+
+
+@pytest.mark.parametrize("stretch", [
+    opinions("yeah", True, "", 0.0),  # Moonshine twice on a short stretch: its "Yeah"
+    opinions("no", False, "yes", 0.99),  # they disagree
+    opinions("", False, "no", 0.99, "Now."),  # pocketsphinx alone
+    Opinions("", False, Hypothesis("no", VERIFY_CHECKER_MIN - 0.1, final=True), "Go.", True),
+], ids=["moonshine-twice", "disagree", "checker-alone", "checker-unsure"])
+def test_anything_less_in_the_stretch_leaves_the_whole_turns_hint(stretch: Opinions) -> None:
+    assert loudest_check(stretch, WHOLE_HINT) == WHOLE_HINT
+
+
 def test_nothing_heard_is_nothing() -> None:
     assert cross_check(opinions("", False, "", 0.0, ""), FLOOR) == Hypothesis("", 0.0, True)
 
@@ -213,3 +242,100 @@ def test_if_moonshine_fails_it_is_said_once_and_pocketsphinx_hears_alone() -> No
         pair.accept(b"\0\0" * 1600)
         assert pair.end() == Hypothesis("stop", 0.9, final=True)  # the "stop" is not lost
     assert len(told) == 1 and "pocketsphinx alone" in told[0] and "out of memory" in told[0]
+
+
+class _ByLength:
+    """A fake model that hears `whole` in the whole turn and `stretch` in anything shorter."""
+
+    def __init__(self, whole: str, stretch: str, turn_bytes: int) -> None:
+        self.whole, self.stretch, self.turn_bytes = whole, stretch, turn_bytes
+        self.heard: list[int] = []
+
+    def text_for(self, audio: bytes) -> str:
+        self.heard.append(len(audio))
+        return self.whole if len(audio) >= self.turn_bytes else self.stretch
+
+
+class _FakeMoonshine(_ByLength):
+    min_confidence = 0.7
+    last_transcript = ""
+
+    def begin(self, vocabulary: Vocabulary) -> None:
+        self._audio: list[bytes] = []
+
+    def accept(self, pcm: bytes) -> None:
+        self._audio.append(pcm)
+
+    def turn_audio(self) -> bytes:
+        return b"".join(self._audio)
+
+    def phrase_in(self, audio: bytes) -> str:
+        self.last_transcript = self.text_for(audio)
+        return self.last_transcript
+
+    def heard_again(self, audio: bytes, phrase: str) -> bool:
+        return False
+
+    def verifies(self, audio: bytes, phrase: str) -> bool:
+        return False
+
+
+class _FakeChecker(_ByLength):
+    name = "pocketsphinx"
+    min_confidence = 0.7
+    interrupt_floor = 0.5
+
+    def begin(self, vocabulary: Vocabulary) -> None:
+        self._audio = b""
+
+    def accept(self, pcm: bytes) -> None:
+        self._audio += pcm
+
+    def end(self) -> Hypothesis:
+        return Hypothesis(self.text_for(self._audio), 0.6, final=True)
+
+
+def _answer_over_the_room(answer_level: float) -> bytes:
+    """1 s of a room, 0.4 s of an answer at `answer_level` times its loudness, 1 s of room."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    audio = np.concatenate([rng.normal(0, 300, 16000), rng.normal(0, 300 * answer_level, 6400),
+                            rng.normal(0, 300, 16000)])
+    return audio.astype("<i2").tobytes()
+
+
+def _pair_hears(audio: bytes, moonshine: tuple[str, str], checker: tuple[str, str]
+                ) -> tuple[Hypothesis, _FakeMoonshine, _FakeChecker]:
+    from assistant.asr.cross_checked import CrossCheckedRecognizer
+
+    ears = _FakeMoonshine(*moonshine, len(audio)), _FakeChecker(*checker, len(audio))
+    pair = CrossCheckedRecognizer(*ears)  # type: ignore[arg-type]
+    pair.begin(Vocabulary(("yes", "no", "nope"), same_answers=(("no", "nope"),)))
+    pair.accept(audio)
+    return pair.end(), *ears
+
+
+def test_a_turn_not_heard_is_heard_again_in_its_loudest_stretch() -> None:
+    """The television's words around the answer misled both models; without them, both
+    hear the answer: taken, not sure."""
+    audio = _answer_over_the_room(answer_level=4.0)
+    final, moonshine, _ = _pair_hears(audio, ("", "no"), ("yes", "nope"))
+    assert final.text == "no"
+    assert final.confidence is not None and FLOOR <= final.confidence < SURE
+    assert len(moonshine.heard) == 2 and moonshine.heard[1] < len(audio) // 2
+
+
+def test_a_turn_heard_whole_is_not_heard_again() -> None:
+    audio = _answer_over_the_room(answer_level=4.0)
+    final, moonshine, checker = _pair_hears(audio, ("no", "no"), ("no", "no"))
+    assert final.text == "no" and final.confidence == AGREED_CONFIDENCE
+    assert moonshine.heard == [len(audio)] and checker.heard == [len(audio)]
+
+
+def test_a_turn_as_loud_all_through_is_not_heard_again() -> None:
+    """Nothing quieter around the answer to leave out: no second hearing (and its CPU)."""
+    audio = _answer_over_the_room(answer_level=1.0)
+    final, moonshine, _ = _pair_hears(audio, ("", "no"), ("yes", "nope"))
+    assert (final.confidence or 0.0) < FLOOR
+    assert moonshine.heard == [len(audio)]

@@ -12,7 +12,11 @@ transcript mostly shares ("emergency" written "they merged and see": its words w
 heard, not the phrase); and a phrase pocketsphinx heard fairly surely when Moonshine, whose
 own transcript was no phrase, finds it the likeliest of the turn's on the audio (it verifies it:
 assistant/asr/phrase_scoring.py; most often a television or a kitchen behind the answer,
-where Moonshine writes the noise too). Anything else is no more than a hint, reported
+where Moonshine writes the noise too). A turn not heard so is heard again by both, cut to
+its loudest stretch (assistant/asr/loudest.py: the answer said over a television is louder
+than it); there, only both agreeing or Moonshine confirming pocketsphinx is taken, not
+sure (Moonshine alone on a short stretch writes "Yeah" too readily). Anything else is no
+more than a hint, reported
 below the floor, which the dialog treats as unclear (asks again, or in the routine
 pauses and asks): never the nearest answer, never silently dropped.
 
@@ -29,6 +33,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from assistant.asr.base import Hypothesis, Recognizer
+from assistant.asr.loudest import SAMPLE_RATE, SAMPLE_WIDTH, loudest_stretch
 from assistant.asr.moonshine_engine import MoonshineRecognizer
 from assistant.ports import Vocabulary
 from assistant.words import normalize
@@ -43,6 +48,8 @@ SOUNDS_LIKE_MIN_RATIO = 0.55
 # Moonshine is asked to confirm pocketsphinx's phrase only when pocketsphinx was this sure of
 # it: below, strangers' words it confirmed outnumbered answers (bench/side_by_side.md)
 VERIFY_CHECKER_MIN = 0.5
+# the loudest stretch is heard again only when it leaves out at least this much of the turn
+LOUDEST_LEAVES_OUT_MS = 200
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,20 @@ def cross_check(opinions: Opinions, floor: float,
     return Hypothesis("", 0.0, final=True)
 
 
+def loudest_check(opinions: Opinions, whole: Hypothesis,
+                  same_answers: Sequence[Sequence[str]] = ()) -> Hypothesis:
+    """The answer when the turn's loudest stretch was heard again (`opinions`) after the
+    whole turn gave only `whole`, below the floor: taken, not sure, when both models agree
+    on the stretch or Moonshine confirms pocketsphinx's fairly sure phrase; else `whole`."""
+    heard, checker = opinions.moonshine, opinions.checker
+    if agree(heard, checker, same_answers):
+        return Hypothesis(heard, HEARD_TWICE_CONFIDENCE, final=True)
+    if not heard and checker.text and opinions.checker_verified and (
+            checker.confidence or 0.0) >= VERIFY_CHECKER_MIN:
+        return Hypothesis(checker.text, HEARD_TWICE_CONFIDENCE, final=True)
+    return whole
+
+
 class CrossCheckedRecognizer:
     """Moonshine and a grammar recognizer (pocketsphinx) fed the same turn; `cross_check`."""
 
@@ -117,11 +138,13 @@ class CrossCheckedRecognizer:
         # below the floor only the checker speaks: its own floor for a "stop" over a prompt
         self.interrupt_floor = min(checker.interrupt_floor, self.min_confidence)
         self.last: Opinions | None = None
+        self._vocabulary = Vocabulary(())
         self._same_answers: tuple[tuple[str, ...], ...] = ()
 
     def begin(self, vocabulary: Vocabulary) -> None:
         self.moonshine.begin(vocabulary)
         self.checker.begin(vocabulary)
+        self._vocabulary = vocabulary
         self._same_answers = vocabulary.same_answers
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
@@ -135,19 +158,32 @@ class CrossCheckedRecognizer:
         if self.moonshine_failed:
             return checker
         try:
-            heard = self.moonshine.phrase_in(audio)
-            transcript = self.moonshine.last_transcript
-            # the second hearing only matters (and costs a decode) when they disagree
-            again = bool(heard) and not agree(heard, checker, self._same_answers) and \
-                self.moonshine.heard_again(audio, heard)
-            # Moonshine wrote no phrase: does it confirm pocketsphinx's? (one batch decode)
-            verified = not heard and bool(checker.text) and (
-                checker.confidence or 0.0) >= VERIFY_CHECKER_MIN and self.moonshine.verifies(
-                audio, checker.text)
+            self.last = self._opinions(audio, checker, hear_twice=True)
+            answer = cross_check(self.last, self.min_confidence, self._same_answers)
+            if (answer.confidence or 0.0) >= self.min_confidence:
+                return answer
+            louder = loudest_stretch(audio)
+            leaves_out = SAMPLE_RATE * SAMPLE_WIDTH * LOUDEST_LEAVES_OUT_MS // 1000
+            if len(louder) > len(audio) - leaves_out:
+                return answer
+            self.checker.begin(self._vocabulary)
+            self.checker.accept(louder)
+            loudest = self._opinions(louder, self.checker.end(), hear_twice=False)
+            return loudest_check(loudest, answer, self._same_answers)
         except Exception as exc:  # noqa: BLE001 - any failure of the library: hear on
             self.moonshine_failed = True
             self._notify(f"The Moonshine recognizer failed ({exc}); listening with "
                          f"pocketsphinx alone from now on.")
             return checker
-        self.last = Opinions(heard, again, checker, transcript, verified)
-        return cross_check(self.last, self.min_confidence, self._same_answers)
+
+    def _opinions(self, audio: bytes, checker: Hypothesis, hear_twice: bool) -> Opinions:
+        heard = self.moonshine.phrase_in(audio)
+        transcript = self.moonshine.last_transcript
+        # the second hearing only matters (and costs a decode) when they disagree
+        again = hear_twice and bool(heard) and not agree(
+            heard, checker, self._same_answers) and self.moonshine.heard_again(audio, heard)
+        # Moonshine wrote no phrase: does it confirm pocketsphinx's? (one batch decode)
+        verified = not heard and bool(checker.text) and (
+            checker.confidence or 0.0) >= VERIFY_CHECKER_MIN and self.moonshine.verifies(
+            audio, checker.text)
+        return Opinions(heard, again, checker, transcript, verified)
