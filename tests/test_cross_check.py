@@ -154,8 +154,9 @@ WHOLE_HINT = Hypothesis("what", 0.69, final=True)  # the whole turn: a hint belo
 
 @pytest.mark.parametrize("stretch", [
     opinions("no", False, "nope", 0.4),  # both models: one answer
+    opinions("no", True, "", 0.0),  # Moonshine twice
     Opinions("", False, Hypothesis("no", VERIFY_CHECKER_MIN, final=True), "Go, go.", True),
-], ids=["agreed", "verified"])
+], ids=["agreed", "moonshine-twice", "verified"])
 def test_an_answer_heard_in_the_loudest_stretch_is_taken_but_not_sure(
         stretch: Opinions) -> None:
     """Not sure: the stretch may have left out a quieter end ("no ... feeling"), so a
@@ -167,10 +168,10 @@ def test_an_answer_heard_in_the_loudest_stretch_is_taken_but_not_sure(
 
 @pytest.mark.parametrize("stretch", [
     opinions("yeah", True, "", 0.0),  # Moonshine twice on a short stretch: its "Yeah"
-    opinions("no", False, "yes", 0.99),  # they disagree
+    opinions("no", False, "yes", 0.99),  # they disagree, Moonshine once
     opinions("", False, "no", 0.99, "Now."),  # pocketsphinx alone
     Opinions("", False, Hypothesis("no", VERIFY_CHECKER_MIN - 0.1, final=True), "Go.", True),
-], ids=["moonshine-twice", "disagree", "checker-alone", "checker-unsure"])
+], ids=["moonshine-filler", "disagree", "checker-alone", "checker-unsure"])
 def test_anything_less_in_the_stretch_leaves_the_whole_turns_hint(stretch: Opinions) -> None:
     assert loudest_check(stretch, WHOLE_HINT) == WHOLE_HINT
 

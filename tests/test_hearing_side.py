@@ -142,12 +142,12 @@ def test_strangers_are_rarely_taken_for_answers_in_either_room(
 #   .venv/bin/python -m bench.hearing_side --clips tests/clips/speech_commands \
 #       --recognizers "moonshine + pocketsphinx" --rooms quiet "tv 10 dB" --speakers "as recorded"
 # quiet: yes/no 0.975 (78 of 80), false accepts 0 of 40 other words, 0 of 40 noises;
-# television at 10 dB: yes/no 0.713 (57 of 80), 1 of 40 other words, 0 of 40 noises.
+# television at 10 dB: yes/no 0.738 (59 of 80), 1 of 40 other words, 0 of 40 noises.
 # (Before a turn not heard was heard again in its loudest stretch: 0.963 and 0.562; before
 # Moonshine scored the phrases and one answer's phrases agreed: 0.938 and 0.475; false
 # accepts 0 and 1 throughout.) Floors: about two and three clips of drift below.
 CROSS_QUIET_FLOOR = 0.95
-CROSS_TV_10_DB_FLOOR = 0.675
+CROSS_TV_10_DB_FLOOR = 0.70
 CROSS_FALSE_ACCEPT_CEILING = {"quiet": 0.0125, "tv 10 dB": 0.04}  # 1 and 3 of 80
 
 

@@ -14,9 +14,9 @@ own transcript was no phrase, finds it the likeliest of the turn's on the audio 
 assistant/asr/phrase_scoring.py; most often a television or a kitchen behind the answer,
 where Moonshine writes the noise too). A turn not heard so is heard again by both, cut to
 its loudest stretch (assistant/asr/loudest.py: the answer said over a television is louder
-than it); there, only both agreeing or Moonshine confirming pocketsphinx is taken, not
-sure (Moonshine alone on a short stretch writes "Yeah" too readily). Anything else is no
-more than a hint, reported
+than it); what is taken there is taken as above, not sure, but for a "yeah" Moonshine alone
+heard twice (on a short stretch it writes "Yeah" for what it cannot make out). Anything
+else is no more than a hint, reported
 below the floor, which the dialog treats as unclear (asks again, or in the routine
 pauses and asks): never the nearest answer, never silently dropped.
 
@@ -50,6 +50,10 @@ SOUNDS_LIKE_MIN_RATIO = 0.55
 VERIFY_CHECKER_MIN = 0.5
 # the loudest stretch is heard again only when it leaves out at least this much of the turn
 LOUDEST_LEAVES_OUT_MS = 200
+# Moonshine's word for a short sound it cannot make out: on a stretch, all of the answers
+# it heard twice wrongly were this one (bench/side_by_side.md), so it is not taken there
+# on Moonshine's word alone
+MOONSHINE_FILLER = "yeah"
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,11 @@ def loudest_check(opinions: Opinions, whole: Hypothesis,
                   same_answers: Sequence[Sequence[str]] = ()) -> Hypothesis:
     """The answer when the turn's loudest stretch was heard again (`opinions`) after the
     whole turn gave only `whole`, below the floor: taken, not sure, when both models agree
-    on the stretch or Moonshine confirms pocketsphinx's fairly sure phrase; else `whole`."""
+    on the stretch, Moonshine hears it twice there (but for its filler, "yeah") or confirms
+    pocketsphinx's fairly sure phrase; else `whole`."""
     heard, checker = opinions.moonshine, opinions.checker
-    if agree(heard, checker, same_answers):
+    if agree(heard, checker, same_answers) or (
+            heard and opinions.moonshine_again and normalize(heard) != MOONSHINE_FILLER):
         return Hypothesis(heard, HEARD_TWICE_CONFIDENCE, final=True)
     if not heard and checker.text and opinions.checker_verified and (
             checker.confidence or 0.0) >= VERIFY_CHECKER_MIN:
@@ -158,7 +164,7 @@ class CrossCheckedRecognizer:
         if self.moonshine_failed:
             return checker
         try:
-            self.last = self._opinions(audio, checker, hear_twice=True)
+            self.last = self._opinions(audio, checker)
             answer = cross_check(self.last, self.min_confidence, self._same_answers)
             if (answer.confidence or 0.0) >= self.min_confidence:
                 return answer
@@ -168,7 +174,7 @@ class CrossCheckedRecognizer:
                 return answer
             self.checker.begin(self._vocabulary)
             self.checker.accept(louder)
-            loudest = self._opinions(louder, self.checker.end(), hear_twice=False)
+            loudest = self._opinions(louder, self.checker.end())
             return loudest_check(loudest, answer, self._same_answers)
         except Exception as exc:  # noqa: BLE001 - any failure of the library: hear on
             self.moonshine_failed = True
@@ -176,11 +182,11 @@ class CrossCheckedRecognizer:
                          f"pocketsphinx alone from now on.")
             return checker
 
-    def _opinions(self, audio: bytes, checker: Hypothesis, hear_twice: bool) -> Opinions:
+    def _opinions(self, audio: bytes, checker: Hypothesis) -> Opinions:
         heard = self.moonshine.phrase_in(audio)
         transcript = self.moonshine.last_transcript
         # the second hearing only matters (and costs a decode) when they disagree
-        again = hear_twice and bool(heard) and not agree(
+        again = bool(heard) and not agree(
             heard, checker, self._same_answers) and self.moonshine.heard_again(audio, heard)
         # Moonshine wrote no phrase: does it confirm pocketsphinx's? (one batch decode)
         verified = not heard and bool(checker.text) and (
