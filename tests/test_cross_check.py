@@ -340,3 +340,24 @@ def test_a_turn_as_loud_all_through_is_not_heard_again() -> None:
     final, moonshine, _ = _pair_hears(audio, ("", "no"), ("yes", "nope"))
     assert (final.confidence or 0.0) < FLOOR
     assert moonshine.heard == [len(audio)]
+
+
+class _MoonshineFailingOnTheStretch(_FakeMoonshine):
+    def phrase_in(self, audio: bytes) -> str:
+        if self.heard:
+            raise RuntimeError("onnxruntime: out of memory")
+        return super().phrase_in(audio)
+
+
+def test_if_moonshine_fails_on_the_stretch_pocketsphinx_answer_stands() -> None:
+    from assistant.asr.cross_checked import CrossCheckedRecognizer
+
+    audio = _answer_over_the_room(answer_level=4.0)
+    told: list[str] = []
+    moonshine = _MoonshineFailingOnTheStretch("", "no", len(audio))
+    pair = CrossCheckedRecognizer(moonshine, _FakeChecker("yes", "nope", len(audio)),  # type: ignore[arg-type]
+                                  told.append)
+    pair.begin(Vocabulary(("yes", "no", "nope")))
+    pair.accept(audio)
+    assert pair.end() == Hypothesis("yes", 0.6, final=True)  # pocketsphinx's, on the whole turn
+    assert pair.moonshine_failed and len(told) == 1 and "pocketsphinx alone" in told[0]

@@ -165,22 +165,29 @@ class CrossCheckedRecognizer:
             return checker
         try:
             self.last = self._opinions(audio, checker)
-            answer = cross_check(self.last, self.min_confidence, self._same_answers)
-            if (answer.confidence or 0.0) >= self.min_confidence:
-                return answer
-            louder = loudest_stretch(audio)
-            leaves_out = SAMPLE_RATE * SAMPLE_WIDTH * LOUDEST_LEAVES_OUT_MS // 1000
-            if len(louder) > len(audio) - leaves_out:
-                return answer
-            self.checker.begin(self._vocabulary)
-            self.checker.accept(louder)
-            loudest = self._opinions(louder, self.checker.end())
-            return loudest_check(loudest, answer, self._same_answers)
         except Exception as exc:  # noqa: BLE001 - any failure of the library: hear on
-            self.moonshine_failed = True
-            self._notify(f"The Moonshine recognizer failed ({exc}); listening with "
-                         f"pocketsphinx alone from now on.")
-            return checker
+            return self._without_moonshine(exc, checker)
+        answer = cross_check(self.last, self.min_confidence, self._same_answers)
+        if (answer.confidence or 0.0) >= self.min_confidence:
+            return answer
+        louder = loudest_stretch(audio)
+        if len(louder) > len(audio) - SAMPLE_RATE * SAMPLE_WIDTH * LOUDEST_LEAVES_OUT_MS // 1000:
+            return answer  # nothing quieter around it to leave out
+        self.checker.begin(self._vocabulary)
+        self.checker.accept(louder)
+        checked_again = self.checker.end()
+        try:
+            loudest = self._opinions(louder, checked_again)
+        except Exception as exc:  # noqa: BLE001
+            return self._without_moonshine(exc, checker)
+        return loudest_check(loudest, answer, self._same_answers)
+
+    def _without_moonshine(self, failure: Exception, checker: Hypothesis) -> Hypothesis:
+        """Moonshine failed: said once, and pocketsphinx's answer stands, now and after."""
+        self.moonshine_failed = True
+        self._notify(f"The Moonshine recognizer failed ({failure}); listening with "
+                     f"pocketsphinx alone from now on.")
+        return checker
 
     def _opinions(self, audio: bytes, checker: Hypothesis) -> Opinions:
         heard = self.moonshine.phrase_in(audio)
