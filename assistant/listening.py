@@ -80,6 +80,10 @@ class TurnListener:
         self.timing = timing or Endpointing()
         self.min_confidence = min_confidence
         t = self.timing
+        # A recognizer may say how long to wait after an answer it heard, but not surely: the
+        # Moonshine pair's "not sure" answers include Moonshine hearing a whole answer in the
+        # first word of a slow phrase ("not ..." as "Yeah"), so it waits as after "i don't".
+        self._hesitation_ms: int = getattr(recognizer, "unsure_pause_ms", t.hesitation_ms)
         self._complete = {normalize(p) for p in vocabulary.phrases}
         self._open = {normalize(p) for p in vocabulary.open_phrases}
         self._vocabulary = vocabulary
@@ -168,7 +172,7 @@ class TurnListener:
         if text in self._open:
             return t.open_pause_ms  # "i don't": a slow speaker may be about to say "know"
         sure = heard.confidence is None or heard.confidence >= t.sure_confidence
-        return t.complete_pause_ms if sure else t.hesitation_ms
+        return t.complete_pause_ms if sure else self._hesitation_ms
 
     def _accepted(self, heard: Heard) -> bool:
         """A complete phrase heard at or above the floor (it would be taken as the answer)."""

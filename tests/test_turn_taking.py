@@ -16,7 +16,7 @@ FRAME_MS = TIMING.frame_ms
 SILENCE = b""
 # "i do" / "i do not" / "i do not know": each shorter one can still change its meaning.
 VOCABULARY = Vocabulary(("yes", "i do", "no", "i dont", "i do not", "i dont know",
-                         "i do not know", "not really", "no feeling"),
+                         "i do not know", "not really", "no feeling", "not sure"),
                         open_phrases=("i do", "i dont", "i do not", "no"))
 
 
@@ -98,6 +98,31 @@ def test_an_answer_heard_less_surely_waits_a_little_longer() -> None:
     heard, waited = listen(word("yeah"))
     assert heard is not None and heard.text == "yes"
     assert TIMING.hesitation_ms <= waited < TIMING.hesitation_ms + FRAME_MS
+
+
+class PairLikeRecognizer(WordRecognizer):
+    """Asks for the pause after an answer it heard not surely (as the Moonshine pair does),
+    and hears the first word of "not ... sure" as a whole answer, not surely."""
+
+    unsure_pause_ms = 1500
+
+    def end(self) -> Hypothesis:
+        if self.words == ["not"]:
+            self.decodes += 1
+            return Hypothesis("yes", 0.75, final=True)
+        if self.words == ["not", "sure"]:
+            self.decodes += 1
+            return Hypothesis("not sure", 0.95, final=True)
+        return super().end()
+
+
+def test_a_recognizer_can_ask_to_wait_longer_after_an_answer_heard_not_surely() -> None:
+    heard, waited = listen(word("yeah"), PairLikeRecognizer())
+    assert heard is not None and heard.text == "yes"
+    assert 1500 <= waited < 1500 + FRAME_MS
+    # so a slow "not ... sure" whose "not" it takes for a whole answer is not cut off
+    heard, _ = listen([*word("not"), *pause(1200), *word("sure")], PairLikeRecognizer())
+    assert heard is not None and heard.text == "not sure"
 
 
 def test_no_waits_for_a_slow_speaker_who_may_go_on_to_no_feeling() -> None:

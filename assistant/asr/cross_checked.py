@@ -133,6 +133,10 @@ class CrossCheckedRecognizer:
     """Moonshine and a grammar recognizer (pocketsphinx) fed the same turn; `cross_check`."""
 
     name = "moonshine+pocketsphinx"
+    # The turn listener's wait after an answer taken but not sure (assistant/listening.py):
+    # as long as after "i don't". At its 720 ms one slow "not ... sure" of 60 was cut off
+    # at "not", which Moonshine heard twice as "Yeah" (bench/side_by_side.md).
+    unsure_pause_ms = 1500
 
     def __init__(self, moonshine: MoonshineRecognizer, checker: Recognizer,
                  notify: Callable[[str], None] = lambda message: None) -> None:
