@@ -41,7 +41,12 @@ class Hypothesis:
 
 @runtime_checkable
 class Recognizer(Protocol):
-    """A speech recognizer whose model is loaded once and whose vocabulary changes per turn."""
+    """A speech recognizer whose model is loaded once and whose vocabulary changes per turn.
+
+    Optional: `unsure_pause_ms`, the silence the turn listener waits after an answer this
+    recognizer heard above its floor but not surely (assistant/listening.py; the listener's
+    own `Endpointing.hesitation_ms` otherwise).
+    """
 
     name: str
     min_confidence: float  # below this a final answer should be treated as unclear
