@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.asr.loudest import SAMPLE_RATE, SMOOTH_MS, loudest_stretch
+from assistant.asr.base import SAMPLE_RATE
+from assistant.asr.loudest import SMOOTH_MS, loudest_stretch
 from bench.hearing import Clip, load_clips
 from bench.rooms import PAD_S, Rooms, pcm_of, samples_of, seed_of
 

@@ -32,8 +32,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from assistant.asr.base import Hypothesis, Recognizer
-from assistant.asr.loudest import SAMPLE_RATE, SAMPLE_WIDTH, loudest_stretch
+from assistant.asr.base import SAMPLE_RATE, SAMPLE_WIDTH, Hypothesis, Recognizer
+from assistant.asr.loudest import loudest_stretch
 from assistant.asr.moonshine_engine import MoonshineRecognizer
 from assistant.ports import Vocabulary
 from assistant.words import normalize

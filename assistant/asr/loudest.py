@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-SAMPLE_RATE = 16000
-SAMPLE_WIDTH = 2
+from assistant.asr.base import SAMPLE_RATE, SAMPLE_WIDTH
+
 FRAME_MS = 10
 SMOOTH_MS = 100  # loudness over a tenth of a second: a syllable, not a click
 WITHIN_DB = 4.0
