@@ -99,7 +99,10 @@ def frame_level_db(frame: bytes) -> float:
     samples.frombytes(frame[: len(frame) // 2 * 2])
     if not samples:
         return 0.0
-    power = math.fsum(s * s for s in samples) / len(samples)
+    mean = math.fsum(samples) / len(samples)
+    # around the mean: a microphone's DC offset is not sound (one real recording's offset
+    # of -2000 hid a whole "yes" under the noise floor it made)
+    power = max(0.0, math.fsum(s * s for s in samples) / len(samples) - mean * mean)
     return 10.0 * math.log10(power + 1.0)
 
 

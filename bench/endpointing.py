@@ -135,12 +135,14 @@ class Decision:
 
 
 def in_turn(kind: str, words: np.ndarray, level: float, meaning: str,
-            rng: np.random.Generator) -> Answer:
-    """The answer with room noise around it (and under it, for synthesized speech)."""
+            rng: np.random.Generator, offset: float = 0.0) -> Answer:
+    """The answer with room noise around it (and under it, for synthesized speech), on the
+    recording's DC `offset` (a microphone's offset goes on around the words)."""
     lead, tail = int(LEAD_S * SAMPLE_RATE), int(TAIL_S * SAMPLE_RATE)
     end = speech_bounds(words)[1]
-    audio = np.concatenate([rng.normal(0, level, lead), words, rng.normal(0, level, tail)])
-    prime = rng.normal(0, level, int(PRIME_S * SAMPLE_RATE))
+    audio = offset + np.concatenate([rng.normal(0, level, lead), words - offset,
+                                     rng.normal(0, level, tail)])
+    prime = offset + rng.normal(0, level, int(PRIME_S * SAMPLE_RATE))
     return Answer(kind, pcm_of(audio), pcm_of(prime), 1000 * (lead + end) / SAMPLE_RATE,
                   meaning)
 
@@ -157,12 +159,13 @@ def clip_answers(clips_dir: Path, per_label: int | None) -> list[Answer]:
         counts[clip.label] = counts.get(clip.label, 0) + 1
         if per_label is not None and counts[clip.label] > per_label:
             continue
-        level = noise_floor_rms(samples_of(clip.pcm))
+        recorded = samples_of(clip.pcm)
+        level, offset = noise_floor_rms(recorded), float(recorded.mean())
         for kind, speaker in zip(KINDS[:3], ("as recorded", "slowed 30%", "two words"),
                                  strict=True):
             rng = np.random.default_rng(seed_of(clip.path.name, "endpointing", speaker))
             words = rooms.spoken(clip, speaker, rng)
-            answers.append(in_turn(kind, words, level, clip.label, rng))
+            answers.append(in_turn(kind, words, level, clip.label, rng, offset))
     return answers
 
 

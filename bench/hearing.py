@@ -249,11 +249,22 @@ def speaker_half(speaker: str) -> int:
 
 
 def noise_floor_rms(samples: np.ndarray) -> float:
-    """RMS of the clip's quieter 10 % of 10 ms frames: the room it was recorded in."""
-    frames = samples[: len(samples) // 160 * 160].astype(np.float64).reshape(-1, 160)
+    """RMS of the clip's quieter 10 % of 10 ms frames: the room it was recorded in. Measured
+    around the clip's mean: a microphone's DC offset is not noise (one clip's offset of -2034
+    made its "quiet" padding white noise as loud as its voice)."""
+    centred = samples.astype(np.float64) - (float(samples.mean()) if len(samples) else 0.0)
+    frames = centred[: len(centred) // 160 * 160].reshape(-1, 160)
     if not len(frames):
         return 2.0
     return max(float(np.percentile(np.sqrt((frames ** 2).mean(axis=1)), 10)), 2.0)
+
+
+def floor_noise(samples: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` samples of the clip's own background: Gaussian noise at its noise floor, on its
+    DC offset (the microphone's offset goes on around the words, as it would; without it
+    the padding would meet the words in a step)."""
+    offset = float(samples.mean()) if len(samples) else 0.0
+    return offset + rng.normal(0.0, noise_floor_rms(samples), n)
 
 
 def padded_turn(clip: Clip, pad_s: float = 1.0, pad_mode: str = "floor", seed: int = 0,
@@ -270,8 +281,7 @@ def padded_turn(clip: Clip, pad_s: float = 1.0, pad_mode: str = "floor", seed: i
     if pad_mode == "zeros":
         before = after = np.zeros(n)
     elif pad_mode == "floor":
-        level = noise_floor_rms(samples)
-        before, after = rng.normal(0.0, level, n), rng.normal(0.0, level, n)
+        before, after = floor_noise(samples, n, rng), floor_noise(samples, n, rng)
     elif pad_mode == "room":
         if not room_noise:
             raise ValueError("pad_mode 'room' needs room_noise clips")

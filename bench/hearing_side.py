@@ -504,25 +504,37 @@ def ratio(value: float, base: float) -> str:
     return f"{value / base:.2f}"
 
 
+def default_pipeline(recognizers: Sequence[str]) -> str:
+    """Of the recognizers measured, the one the assistant starts with here (`--engine auto`,
+    assistant/asr/select.py): Vosk with an English model, else Moonshine checked by
+    pocketsphinx, else pocketsphinx alone. The tables' ratios are against it."""
+    for name in (VOSK, CROSS_CHECKED, PROJECT):
+        if name in recognizers:
+            return name
+    return recognizers[0]
+
+
 def format_tables(table: Mapping[tuple[str, str, str], Cell], recognizers: Sequence[str],
                   rooms: Sequence[str], speakers: Sequence[str]) -> str:
     """One table per figure: a row per room and speaker, a column per recognizer with its
-    clip count, and each alternative's ratio to this project."""
+    clip count, and each alternative's ratio to the assistant's default (the first column)."""
     lines: list[str] = []
-    others = [r for r in recognizers if r != PROJECT]
+    base_name = default_pipeline(recognizers)
+    others = [r for r in recognizers if r != base_name]
+    width = max(16, len(base_name))
     for title, value, count, fmt in TABLES:
-        head = f"{'room':16} {'speaker':12} {PROJECT:>16}"
+        head = f"{'room':16} {'speaker':12} {base_name:>{width}}"
         for name in others:
             head += f" {name:>16} {'ratio':>6}"
-        lines += ["", title + " (value, clips in brackets; ratio = alternative / this project)",
-                  head, "-" * len(head)]
+        lines += ["", title + f" (value, clips in brackets; ratio = alternative / "
+                  f"{base_name})", head, "-" * len(head)]
         for room in rooms:
             for speaker in speakers:
-                base_cell = table.get((PROJECT, room, speaker))
+                base_cell = table.get((base_name, room, speaker))
                 base = value(base_cell) if base_cell else math.nan
                 row = f"{room:16} {speaker:12} "
-                row += (f"{fmt.format(base) + f' ({count(base_cell)})':>16}" if base_cell
-                        else f"{'n/a':>16}")
+                row += (f"{fmt.format(base) + f' ({count(base_cell)})':>{width}}" if base_cell
+                        else f"{'n/a':>{width}}")
                 for name in others:
                     cell = table.get((name, room, speaker))
                     if cell is None:
@@ -638,6 +650,9 @@ def side_by_side(clips_dir: Path = CLIPS_DIR, per_label: int | None = None,
     table = cells(heard, scored, floors)
     out(f"({len(heard)} turns heard in {time.perf_counter() - started:.0f} s wall time, "
         f"{jobs} process{'es' if jobs > 1 else ''})")
+    out(f"First column: {default_pipeline(chosen)}, what the assistant hears with here "
+        f"(--engine auto); \"{PROJECT}\" is pocketsphinx alone through the same turn "
+        f"listener (its fallback).")
     out(format_tables(table, chosen, rooms, speakers))
     return table
 

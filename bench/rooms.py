@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.hearing import SAMPLE_RATE, Clip, noise_floor_rms, speaker_half
+from bench.hearing import SAMPLE_RATE, Clip, floor_noise, speaker_half
 
 ROOMS = ("quiet", "tv 10 dB", "tv 5 dB", "household 10 dB", "reverberant")
 SPEAKERS = ("as recorded", "slowed 30%", "two words")
@@ -71,10 +71,15 @@ def seed_of(*parts: object) -> int:
     return zlib.crc32("|".join(map(str, parts)).encode())
 
 
+def centred(samples: np.ndarray) -> np.ndarray:
+    """The samples around their mean: levels are of sound, not of a microphone's DC offset."""
+    return samples - float(samples.mean()) if len(samples) else samples
+
+
 def active_frames(samples: np.ndarray, frame: int = 160) -> np.ndarray:
     """Mask of 10 ms frames that hold speech: 12 dB above the clip's floor, within 40 dB of
     its peak (an energy rule of its own, not the assistant's detector)."""
-    usable = samples[: len(samples) // frame * frame].reshape(-1, frame)
+    usable = centred(samples)[: len(samples) // frame * frame].reshape(-1, frame)
     if not len(usable):
         return np.zeros(0, dtype=bool)
     level = 10 * np.log10((usable ** 2).mean(axis=1) + 1.0)
@@ -93,7 +98,7 @@ def speech_bounds(samples: np.ndarray, frame: int = 160) -> tuple[int, int]:
 def speech_rms(samples: np.ndarray, frame: int = 160) -> float:
     """RMS over the speech-active frames (the level an SNR is computed on)."""
     mask = active_frames(samples, frame)
-    usable = samples[: len(mask) * frame].reshape(-1, frame)
+    usable = centred(samples)[: len(mask) * frame].reshape(-1, frame)
     chosen = usable[mask] if mask.any() else usable
     return max(float(np.sqrt((chosen ** 2).mean())), 1.0) if len(chosen) else 1.0
 
@@ -154,7 +159,7 @@ def babble(pool: Sequence[Clip], seconds: float, rng: np.random.Generator) -> np
         for clip in pool:
             samples = samples_of(clip.pcm)
             first, last = speech_bounds(samples)
-            word = samples[first:last]
+            word = centred(samples[first:last])  # another recording's offset is not sound here
             words.append(word / speech_rms(word))
         placed = 0
         total = TALKERS * n
@@ -191,7 +196,7 @@ class Rooms:
                          np.random.default_rng(seed_of("babble", seed, half)))
             for half in (0, 1)}
         self.household = [c for c in self.clips if c.label == "_silence_"
-                          and float(np.sqrt((samples_of(c.pcm) ** 2).mean())) >= HOUSEHOLD_MIN_RMS]
+                          and float(samples_of(c.pcm).std()) >= HOUSEHOLD_MIN_RMS]
         spoken = [speech_rms(samples_of(c.pcm)) for c in self.clips if c.label != "_silence_"]
         self.typical_speech_rms = float(np.median(spoken)) if spoken else 1000.0
         self.by_speaker: dict[tuple[str, str], list[Clip]] = {}
@@ -230,8 +235,7 @@ class Rooms:
         second = samples_of(others[0].pcm) if others else samples
         first_end = speech_bounds(samples)[1]
         second_start = speech_bounds(second)[0]
-        level = noise_floor_rms(samples)
-        pause = rng.normal(0.0, level, int(rng.uniform(*PAUSE_S) * SAMPLE_RATE))
+        pause = floor_noise(samples, int(rng.uniform(*PAUSE_S) * SAMPLE_RATE), rng)
         return (np.concatenate([samples[:first_end], pause, second[second_start:]]),
                 first_end + len(pause))
 
@@ -247,7 +251,7 @@ class Rooms:
             sources = [c for c in self.household if c.path != clip.path]
             if not sources:
                 raise ValueError("household noise needs recorded noise clips (_silence_)")
-            source = samples_of(sources[int(rng.integers(len(sources)))].pcm)
+            source = centred(samples_of(sources[int(rng.integers(len(sources)))].pcm))
             piece = np.resize(np.roll(source, int(rng.integers(len(source)))), n)
         else:
             raise ValueError(f"room {room!r} has no noise")
@@ -264,10 +268,11 @@ class Rooms:
             level = self.typical_speech_rms
         else:
             words = self.spoken(clip, speaker, rng)
-            floor = noise_floor_rms(samples_of(clip.pcm))
+            recorded = samples_of(clip.pcm)
             pad = int(PAD_S * SAMPLE_RATE)
-            audio = np.concatenate([rng.normal(0, floor, pad), words, rng.normal(0, floor, pad)])
-            prime = rng.normal(0, floor, int(PRIME_S * SAMPLE_RATE))
+            audio = np.concatenate([floor_noise(recorded, pad, rng), words,
+                                    floor_noise(recorded, pad, rng)])
+            prime = floor_noise(recorded, int(PRIME_S * SAMPLE_RATE), rng)
             level = speech_rms(samples_of(clip.pcm))
         if room in NOISE_SNR_DB:
             noise = self.noise(room, clip, len(prime) + len(audio), room_rng)

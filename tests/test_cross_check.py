@@ -106,12 +106,25 @@ def test_moonshine_twice_is_taken_but_not_sure() -> None:
     opinions("", False, "no", 0.99, "Now."),  # short words sound alike too easily
     opinions("", False, "what can I say", 0.99, "I like that."),  # nothing alike
     opinions("", False, "emergency", 0.5, "They merged and see."),  # checker unsure
-], ids=["moonshine-once", "stranger", "short", "unlike", "checker-unsure"])
+    opinions("yeah", True, "", 0.0, "Yeah, yeah."),  # Moonshine's filler, twice
+    opinions("yeah", True, "no", 0.55, "Yeah."),  # ... over pocketsphinx's unsure "no"
+], ids=["moonshine-once", "stranger", "short", "unlike", "checker-unsure", "filler-twice",
+        "filler-over-no"])
 def test_one_model_alone_is_a_hint_below_the_floor(alone: Opinions) -> None:
     """Reported (the dialog asks again, or in the routine pauses and asks), never taken."""
     final = cross_check(alone, FLOOR)
     assert final.text in (alone.moonshine, alone.checker.text) and final.text
     assert final.confidence is not None and final.confidence < FLOOR
+
+
+def test_moonshines_yeah_is_taken_only_when_pocketsphinx_hears_a_yes_too() -> None:
+    """Moonshine writes "Yeah" for what it cannot make out: heard twice over a television
+    it was a "no" 10 times of 43 (bench/side_by_side.md), so alone it is only a hint (the
+    question is asked again); with pocketsphinx's "yep" it is an agreed "yes"."""
+    alone = cross_check(opinions("yeah", True, "", 0.0, "Yeah."), FLOOR, SAME)
+    assert (alone.confidence or 0.0) < FLOOR
+    agreed = cross_check(opinions("yeah", False, "yep", 0.6, "Yeah."), FLOOR, SAME)
+    assert agreed.text == "yeah" and agreed.confidence == AGREED_CONFIDENCE
 
 
 @pytest.mark.parametrize(("phrase", "transcript"), [

@@ -73,6 +73,16 @@ def test_an_answer_said_twice_with_a_pause_keeps_both_words(rooms: Rooms) -> Non
     assert both >= 0.75 * len(answers)
 
 
+def test_a_microphone_dc_offset_does_not_make_the_whole_turn_loud(rooms: Rooms) -> None:
+    """The same turn recorded 2000 below zero is cut to the same stretch: the offset is no
+    sound (counted as loudness, every moment would be within 4 dB of the loudest)."""
+    for clip in _answers(rooms)[:10]:
+        turn = rooms.turn(clip, "tv 10 dB", "as recorded")
+        shifted = pcm_of(samples_of(turn.audio) - 2000)
+        stretch = loudest_stretch(shifted)
+        assert len(stretch) == len(loudest_stretch(turn.audio)) < 0.5 * len(shifted)
+
+
 def test_audio_too_short_to_judge_is_kept_as_it_is() -> None:
     short = pcm_of(np.random.default_rng(1).normal(0, 1000, SAMPLE_RATE // 20))
     assert loudest_stretch(short) == short

@@ -86,3 +86,31 @@ def test_the_gate_opens_for_voices_and_stays_shut_for_noise() -> None:
     (voiced,) = measure_vad(clips, {"default": VAD_CHOICES["voiced (default)"]})
     assert voiced.speech_detected >= 0.97
     assert voiced.noise_opened <= 0.10
+
+
+def test_a_yes_from_a_microphone_with_a_dc_offset_is_heard() -> None:
+    """One real recording sits about 2000 below zero throughout (a microphone's DC offset).
+    In its own room (the offset goes on around the words, as it would), the assistant's turn
+    listener hears the "yes"; counting the offset as loudness, it heard nothing at all."""
+    import numpy as np
+
+    from assistant.asr.pocketsphinx_engine import (
+        POCKETSPHINX_MIN_CONFIDENCE,
+        PocketsphinxRecognizer,
+    )
+    from bench.hearing import floor_noise, heard_in_turn
+    from bench.rooms import pcm_of, samples_of
+
+    clip = next(c for c in load_clips(TEST_CLIPS, labels=("yes",))
+                if c.path.name == "6205088b_nohash_0.wav")
+    recorded = samples_of(clip.pcm)
+    assert recorded.mean() < -1500 and recorded.std() < 1000  # the offset dwarfs the voice
+    rng = np.random.default_rng(0)
+    audio = np.concatenate([floor_noise(recorded, 16000, rng), recorded,
+                            floor_noise(recorded, 16000, rng)])
+    prime = floor_noise(recorded, 32000, rng)
+    text, confidence, _ = heard_in_turn(
+        PocketsphinxRecognizer(partials=False), YES_NO_VOCABULARY, pcm_of(audio),
+        pcm_of(prime), POCKETSPHINX_MIN_CONFIDENCE)
+    assert text in {"yes", "yep", "yeah"}
+    assert confidence is not None and confidence >= POCKETSPHINX_MIN_CONFIDENCE

@@ -48,6 +48,24 @@ def test_frame_level_tracks_loudness() -> None:
     assert frame_level_db(vowel(0.03)) > 60
 
 
+def on_offset(pcm: bytes, offset: int) -> bytes:
+    """The audio as a microphone with a DC offset records it."""
+    shifted = np.frombuffer(pcm, dtype=np.int16).astype(float) + offset
+    return np.clip(shifted, -32768, 32767).astype(np.int16).tobytes()
+
+
+def test_a_microphone_dc_offset_is_not_loudness() -> None:
+    """Some microphones record everything a constant away from zero (one of the real
+    recordings here: about -2000); that offset is no sound, so it neither counts as
+    speech nor hides a voice under the floor it would make."""
+    assert frame_level_db(on_offset(b"\0\0" * 480, -2000)) < 1.0
+    assert abs(frame_level_db(on_offset(noise(0.03, 100), -2000))
+               - frame_level_db(noise(0.03, 100))) < 0.5
+    vad = VoiceActivity()
+    assert not any(vad.is_speech(f) for f in frames(on_offset(noise(2.0, 20), -2000)))
+    assert sum(vad.is_speech(f) for f in frames(on_offset(vowel(0.3, level=1500), -2000))) >= 8
+
+
 def test_periodicity_tells_a_voice_from_hiss() -> None:
     assert periodicity(vowel(0.03)) < 0.2
     assert periodicity(noise(0.03, 3000)) > 0.4

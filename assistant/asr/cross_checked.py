@@ -7,18 +7,17 @@ hears "yeah" in a "no" said over one. pocketsphinx, limited to the phrases of th
 hears differently. An answer both agree on is sure (the same phrase, or two phrases of one
 answer: Moonshine's "yes" and pocketsphinx's "yep"). Taken, but not sure (so a "no" to a
 red flag is confirmed): one Moonshine hears twice (the second time without the turn's
-first moment), and a longer phrase pocketsphinx heard whose letters Moonshine's
-transcript mostly shares ("emergency" written "they merged and see": its words were
-heard, not the phrase); and a phrase pocketsphinx heard fairly surely when Moonshine, whose
-own transcript was no phrase, finds it the likeliest of the turn's on the audio (it verifies it:
-assistant/asr/phrase_scoring.py; most often a television or a kitchen behind the answer,
-where Moonshine writes the noise too). A turn not heard so is heard again by both, cut to
-its loudest stretch (assistant/asr/loudest.py: the answer said over a television is louder
-than it); what is taken there is taken as above, not sure, but for a "yeah" Moonshine alone
-heard twice (on a short stretch it writes "Yeah" for what it cannot make out). Anything
-else is no more than a hint, reported
-below the floor, which the dialog treats as unclear (asks again, or in the routine
-pauses and asks): never the nearest answer, never silently dropped.
+first moment; never its "yeah", which it writes for what it cannot make out); a longer
+phrase pocketsphinx heard whose letters Moonshine's transcript mostly shares ("emergency"
+written "they merged and see": its words were heard, not the phrase); and a phrase
+pocketsphinx heard fairly surely when Moonshine, whose own transcript was no phrase, finds
+it the likeliest of the turn's on the audio (it verifies it: assistant/asr/phrase_scoring.py;
+most often a television or a kitchen behind the answer, where Moonshine writes the noise
+too). A turn not heard so is heard again by both, cut to its loudest stretch
+(assistant/asr/loudest.py: the answer said over a television is louder than it); what is
+taken there is taken as above, not sure. Anything else is no more than a hint, reported
+below the floor, which the dialog treats as unclear (asks again, or in the routine pauses
+and asks): never the nearest answer, never silently dropped.
 
 The rule is pure (`cross_check`); `CrossCheckedRecognizer` feeds both engines the same
 audio and applies it. Should Moonshine fail in the middle of a session, the person is not
@@ -50,9 +49,10 @@ SOUNDS_LIKE_MIN_RATIO = 0.55
 VERIFY_CHECKER_MIN = 0.5
 # the loudest stretch is heard again only when it leaves out at least this much of the turn
 LOUDEST_LEAVES_OUT_MS = 200
-# Moonshine's word for a short sound it cannot make out: on a stretch, all of the answers
-# it heard twice wrongly were this one (bench/side_by_side.md), so it is not taken there
-# on Moonshine's word alone
+# Moonshine's word for a sound it cannot make out: on a stretch, all of the answers it heard
+# twice wrongly were this one; on whole turns, a "no" said over a television or a kitchen
+# 10 times and strangers' words 7 times, against 26 right "yes" (bench/side_by_side.md). So
+# it is never taken on Moonshine's word alone: pocketsphinx must hear a "yes" too.
 MOONSHINE_FILLER = "yeah"
 
 
@@ -98,7 +98,7 @@ def cross_check(opinions: Opinions, floor: float,
     hint = max(0.0, floor - HINT_BELOW_FLOOR)
     if agree(heard, checker, same_answers):
         return Hypothesis(heard, AGREED_CONFIDENCE, final=True)
-    if heard and opinions.moonshine_again:
+    if heard and opinions.moonshine_again and normalize(heard) != MOONSHINE_FILLER:
         return Hypothesis(heard, HEARD_TWICE_CONFIDENCE, final=True)
     if heard:
         return Hypothesis(heard, hint, final=True)
@@ -196,8 +196,9 @@ class CrossCheckedRecognizer:
     def _opinions(self, audio: bytes, checker: Hypothesis) -> Opinions:
         heard = self.moonshine.phrase_in(audio)
         transcript = self.moonshine.last_transcript
-        # the second hearing only matters (and costs a decode) when they disagree
-        again = bool(heard) and not agree(
+        # the second hearing only matters (and costs a decode) when they disagree, and never
+        # for Moonshine's filler, which is not taken on its word alone
+        again = bool(heard) and normalize(heard) != MOONSHINE_FILLER and not agree(
             heard, checker, self._same_answers) and self.moonshine.heard_again(audio, heard)
         # Moonshine wrote no phrase: does it confirm pocketsphinx's? (one batch decode)
         verified = not heard and bool(checker.text) and (

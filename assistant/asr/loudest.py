@@ -31,7 +31,9 @@ def loudest_stretch(pcm: bytes, within_db: float = WITHIN_DB, margin_ms: int = M
     smooth = SMOOTH_MS // FRAME_MS
     if frames < smooth:
         return pcm
-    energy = (samples[:frames * frame].astype(np.float64).reshape(frames, frame) ** 2).mean(1)
+    spoken = samples[:frames * frame].astype(np.float64)
+    spoken -= spoken.mean()  # a microphone's DC offset is not loudness
+    energy = (spoken.reshape(frames, frame) ** 2).mean(1)
     loudness = 10 * np.log10(np.convolve(energy, np.ones(smooth) / smooth, mode="same") + 1e-9)
     loud = np.flatnonzero(loudness >= loudness.max() - within_db)
     margin = margin_ms // FRAME_MS
