@@ -248,12 +248,17 @@ def speaker_half(speaker: str) -> int:
     return zlib.crc32(speaker.encode()) % 2
 
 
+def centred(samples: np.ndarray) -> np.ndarray:
+    """The samples around their mean: levels are of sound, not of a microphone's DC offset."""
+    as_float = samples.astype(np.float64)
+    return as_float - float(as_float.mean()) if len(as_float) else as_float
+
+
 def noise_floor_rms(samples: np.ndarray) -> float:
     """RMS of the clip's quieter 10 % of 10 ms frames: the room it was recorded in. Measured
     around the clip's mean: a microphone's DC offset is not noise (one clip's offset of -2034
     made its "quiet" padding white noise as loud as its voice)."""
-    centred = samples.astype(np.float64) - (float(samples.mean()) if len(samples) else 0.0)
-    frames = centred[: len(centred) // 160 * 160].reshape(-1, 160)
+    frames = centred(samples)[: len(samples) // 160 * 160].reshape(-1, 160)
     if not len(frames):
         return 2.0
     return max(float(np.percentile(np.sqrt((frames ** 2).mean(axis=1)), 10)), 2.0)

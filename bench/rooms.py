@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.hearing import SAMPLE_RATE, Clip, floor_noise, speaker_half
+from bench.hearing import SAMPLE_RATE, Clip, centred, floor_noise, speaker_half
 
 ROOMS = ("quiet", "tv 10 dB", "tv 5 dB", "household 10 dB", "reverberant")
 SPEAKERS = ("as recorded", "slowed 30%", "two words")
@@ -69,11 +69,6 @@ def pcm_of(samples: np.ndarray) -> bytes:
 def seed_of(*parts: object) -> int:
     """A fixed seed for a combination of names and numbers (the same in every process)."""
     return zlib.crc32("|".join(map(str, parts)).encode())
-
-
-def centred(samples: np.ndarray) -> np.ndarray:
-    """The samples around their mean: levels are of sound, not of a microphone's DC offset."""
-    return samples - float(samples.mean()) if len(samples) else samples
 
 
 def active_frames(samples: np.ndarray, frame: int = 160) -> np.ndarray:
