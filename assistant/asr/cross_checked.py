@@ -90,6 +90,12 @@ def agree(heard: str, checker: Hypothesis,
         for group in ({normalize(p) for p in phrases} for phrases in same_answers))
 
 
+def heard_twice(opinions: Opinions) -> bool:
+    """Moonshine heard its phrase twice, and it is not its filler ("yeah")."""
+    return bool(opinions.moonshine) and opinions.moonshine_again and normalize(
+        opinions.moonshine) != MOONSHINE_FILLER
+
+
 def cross_check(opinions: Opinions, floor: float,
                 same_answers: Sequence[Sequence[str]] = ()) -> Hypothesis:
     """The turn's answer from the two opinions (see the module's docstring).
@@ -98,7 +104,7 @@ def cross_check(opinions: Opinions, floor: float,
     hint = max(0.0, floor - HINT_BELOW_FLOOR)
     if agree(heard, checker, same_answers):
         return Hypothesis(heard, AGREED_CONFIDENCE, final=True)
-    if heard and opinions.moonshine_again and normalize(heard) != MOONSHINE_FILLER:
+    if heard_twice(opinions):
         return Hypothesis(heard, HEARD_TWICE_CONFIDENCE, final=True)
     if heard:
         return Hypothesis(heard, hint, final=True)
@@ -120,8 +126,7 @@ def loudest_check(opinions: Opinions, whole: Hypothesis,
     on the stretch, Moonshine hears it twice there (but for its filler, "yeah") or confirms
     pocketsphinx's fairly sure phrase; else `whole`."""
     heard, checker = opinions.moonshine, opinions.checker
-    if agree(heard, checker, same_answers) or (
-            heard and opinions.moonshine_again and normalize(heard) != MOONSHINE_FILLER):
+    if agree(heard, checker, same_answers) or heard_twice(opinions):
         return Hypothesis(heard, HEARD_TWICE_CONFIDENCE, final=True)
     if not heard and checker.text and opinions.checker_verified and (
             checker.confidence or 0.0) >= VERIFY_CHECKER_MIN:
@@ -135,7 +140,8 @@ class CrossCheckedRecognizer:
     name = "moonshine+pocketsphinx"
     # The turn listener's wait after an answer taken but not sure (assistant/listening.py):
     # as long as after "i don't". At its 720 ms one slow "not ... sure" of 60 was cut off
-    # at "not", which Moonshine heard twice as "Yeah" (bench/side_by_side.md).
+    # at "not", which Moonshine heard twice as "Yeah" (bench/side_by_side.md); that filler
+    # is no longer taken, but a first word heard twice or verified still can be.
     unsure_pause_ms = 1500
 
     def __init__(self, moonshine: MoonshineRecognizer, checker: Recognizer,
